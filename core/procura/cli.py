@@ -1,0 +1,446 @@
+"""The ``procura`` command.
+
+Every command loads settings (``--config FILE`` or ``procura.ini`` in the working directory, then
+``PROCURA_*`` environment variables; see the README), and fails with one clear line and exit code 1
+when the addons, the database or the broker cannot be used.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import click
+
+from procura.addons import AddonError
+from procura.db import DatabaseError
+from procura.settings import as_bool, is_embedded_broker, is_embedded_zodb, load_settings, redact_uri
+
+
+class Context:
+    def __init__(self, config_file):
+        self.config_file = config_file
+        self._settings = None
+
+    @property
+    def settings(self):
+        if self._settings is None:
+            self._settings = load_settings(self.config_file)
+        return self._settings
+
+    def addons(self):
+        from procura.addons import load
+
+        return load(self.settings)
+
+    def open_db(self, uri=None):
+        from procura.db import open_db
+
+        uri = uri or cli_db_uri(self.settings)
+        try:
+            return open_db(uri)
+        except DatabaseError as exc:
+            if "lock" in str(exc).lower() and is_embedded_zodb(self.settings):
+                raise DatabaseError(
+                    f"{exc}. Another Procura process holds the embedded database; stop `procura serve` "
+                    "or run this command while it is running (it then connects through its ZEO socket)"
+                ) from None
+            raise
+
+
+def fail(message: str, code: int = 1):
+    click.echo(click.style("Error: ", fg="red", bold=True) + message, err=True)
+    sys.exit(code)
+
+
+class ProcuraGroup(click.Group):
+    """Turns the known set-up errors into one line and exit code 1; adds addon commands."""
+
+    def invoke(self, ctx):
+        from procura.jobs import BrokerError
+
+        try:
+            return super().invoke(ctx)
+        except (AddonError, DatabaseError, BrokerError, FileNotFoundError) as exc:
+            fail(str(exc))
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self._addon_commands(ctx)))
+
+    def get_command(self, ctx, name):
+        cmd = super().get_command(ctx, name)
+        if cmd is not None:
+            return cmd
+        return self._addon_commands(ctx).get(name)
+
+    def _addon_commands(self, ctx):
+        try:
+            settings = load_settings((ctx.params or {}).get("config"))
+            from procura.addons import load
+
+            _enabled, _available, pm = load(settings)
+        except Exception:  # noqa: BLE001 - the core commands must work even when addons are broken
+            return {}
+        commands = {}
+        for result in pm.hook.procura_cli_commands():
+            for cmd in result or []:
+                if cmd.name in commands or cmd.name in self.commands:
+                    fail(f"Two addons (or an addon and the core) define the command 'procura {cmd.name}'")
+                commands[cmd.name] = cmd
+        return commands
+
+
+@click.group(cls=ProcuraGroup)
+@click.option("--config", "-c", type=click.Path(dir_okay=False), default=None, envvar="PROCURA_CONFIG",
+              help="Settings file (ini, section [procura]); default: ./procura.ini if present.")
+@click.pass_context
+def main(ctx, config):
+    """Procura: a CRM for procurement."""
+    ctx.obj = Context(config)
+
+
+def ensure_secret(settings) -> bool:
+    path = Path(settings["procura.secret_file"])
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32) + "\n")
+    return True
+
+
+def do_init(ctx: Context, quiet=False):
+    from procura.db import bootstrap
+
+    settings = ctx.settings
+    enabled, _available, pm = ctx.addons()
+    Path(settings["procura.var_dir"]).mkdir(parents=True, exist_ok=True)
+    if is_embedded_zodb(settings):
+        path, blobs = file_uri_paths(settings["procura.zodb_uri"])
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if blobs:
+            Path(blobs).mkdir(parents=True, exist_ok=True)
+    db = ctx.open_db()
+    try:
+        installed = bootstrap(db, enabled, pm)
+    finally:
+        db.close()
+    made = ensure_secret(settings)
+    if not quiet:
+        click.echo(f"Database: {redact_uri(settings['procura.zodb_uri'])}")
+        click.echo("Installed: " + (", ".join(installed) if installed else "nothing new"))
+        if made:
+            click.echo(f"Secret key written to {settings['procura.secret_file']}")
+
+
+@main.command()
+@click.pass_obj
+def init(ctx):
+    """Create the var folder, the secret key and the database (idempotent)."""
+    do_init(ctx)
+
+
+@main.command()
+@click.pass_obj
+def addons(ctx):
+    """List installed addons: enabled or disabled, and the load order."""
+    from procura.addons import disabled_names, discover, resolve
+
+    settings = ctx.settings
+    available = discover()
+    disabled = disabled_names(settings, available)
+    order = resolve(available, disabled)
+    position = {a.name: i + 1 for i, a in enumerate(order)}
+    if not available:
+        click.echo("No addons installed (core only).")
+        return
+    click.echo(f"{'#':>2}  {'addon':<14} {'version':<9} {'state':<9} {'depends on':<20} distribution")
+    rows = sorted(available.values(), key=lambda a: (position.get(a.name, 999), a.name))
+    for a in rows:
+        state = "enabled" if a.name in position else "disabled"
+        num = str(position[a.name]) if a.name in position else "-"
+        click.echo(f"{num:>2}  {a.name:<14} {a.version:<9} {state:<9} {', '.join(a.depends) or '-':<20} "
+                   f"{a.distribution or '?'}")
+
+
+@main.command()
+@click.pass_obj
+def upgrade(ctx):
+    """Run pending schema evolve steps of the core and every enabled addon."""
+    from procura.db import upgrade as run_upgrade
+
+    enabled, _available, pm = ctx.addons()
+    db = ctx.open_db()
+    try:
+        count = run_upgrade(db, enabled, pm, echo=click.echo)
+    finally:
+        db.close()
+    click.echo(f"{count} evolve step(s) run; the database is up to date.")
+
+
+@main.command()
+@click.pass_obj
+def demo(ctx):
+    """Load the demo data of the core and every enabled addon (idempotent)."""
+    import transaction
+
+    from procura.content import APP_KEY
+
+    do_init(ctx, quiet=True)
+    enabled, _available, pm = ctx.addons()
+    db = ctx.open_db()
+    try:
+        for name in ["procura"] + [a.name for a in enabled]:
+            tm = transaction.TransactionManager()
+            conn = db.open(tm)
+            try:
+                click.echo(f"Demo data: {name}")
+                pm.hook.procura_demo_data(root=conn.root()[APP_KEY], addon=name,
+                                          echo=lambda line: click.echo("  " + line))
+                tm.get().note(f"procura demo {name}")
+                tm.commit()
+            except BaseException:
+                tm.abort()
+                raise
+            finally:
+                conn.close()
+    finally:
+        db.close()
+    print_logins(pm)
+
+
+def print_logins(pm):
+    from pyramid.i18n import Localizer
+
+    from procura.i18n import _  # noqa: F401 - titles are translation strings
+
+    rows = []
+    for result in pm.hook.procura_demo_logins():
+        rows.extend(result or [])
+    if not rows:
+        return
+    localizer = Localizer("en", None)
+    click.echo("Demo sign-ins (login / password):")
+    for login, password, what in rows:
+        click.echo(f"  {login:<12} {password:<22} {localizer.translate(what)}")
+
+
+@main.group()
+def apikey():
+    """REST API tokens."""
+
+
+@apikey.command("create")
+@click.option("--user", "login", required=True, help="Login of the user the token acts for.")
+@click.option("--name", default="cli", help="A label for the token.")
+@click.option("--days", default=90, type=int, show_default=True, help="Days until it expires; 0 for never.")
+@click.pass_obj
+def apikey_create(ctx, login, name, days):
+    """Create an API token and print it (it is stored hashed and shown only this once)."""
+    import transaction
+
+    from procura.content import APP_KEY
+
+    db = ctx.open_db()
+    tm = transaction.TransactionManager()
+    conn = db.open(tm)
+    try:
+        users = conn.root()[APP_KEY]["users"]
+        user = users.get(login)
+        if user is None:
+            fail(f"No user with the login '{login}'")
+        token = users.create_token(user, name=name, days=days or None)
+        tm.get().note(f"procura apikey create --user {login}")
+        tm.commit()
+    finally:
+        tm.abort()
+        conn.close()
+        db.close()
+    click.echo(token)
+
+
+@main.command()
+@click.pass_obj
+def shell(ctx):
+    """An interactive Python shell with `root` (the application root), `db` and `transaction`."""
+    import code
+
+    import transaction
+
+    from procura.content import APP_KEY
+
+    db = ctx.open_db()
+    conn = db.open()
+    root = conn.root()[APP_KEY]
+    banner = ("Procura shell. `root` is the application root; call transaction.commit() to save, "
+              "transaction.abort() to drop changes.")
+    code.interact(banner=banner, local={"root": root, "db": db, "conn": conn, "transaction": transaction,
+                                        "settings": ctx.settings})
+    transaction.abort()
+    conn.close()
+    db.close()
+
+
+# ---------------------------------------------------------------- jobs
+
+def configure_jobs(ctx: Context, check=True):
+    from procura.jobs import check_broker, configure
+
+    enabled, _available, pm = ctx.addons()
+    app = configure(ctx.settings, enabled, pm)
+    if check and not is_embedded_broker(ctx.settings):
+        check_broker()
+    return app
+
+
+@main.command()
+@click.option("--beat/--no-beat", default=False, help="Also run the beat scheduler in this worker.")
+@click.option("--concurrency", default=2, show_default=True, type=int)
+@click.option("--loglevel", default="INFO", show_default=True)
+@click.pass_obj
+def worker(ctx, beat, concurrency, loglevel):
+    """Run a Celery worker for Procura's jobs."""
+    app = configure_jobs(ctx)
+    argv = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", "--without-gossip",
+            "--without-mingle"]
+    if beat:
+        argv += ["--beat", f"--schedule={Path(ctx.settings['procura.var_dir']) / 'celerybeat-schedule'}"]
+    app.worker_main(argv)
+
+
+@main.command()
+@click.option("--loglevel", default="INFO", show_default=True)
+@click.pass_obj
+def beat(ctx, loglevel):
+    """Run the Celery beat scheduler alone (multi-node: exactly one per installation)."""
+    app = configure_jobs(ctx)
+    app.start(["beat", f"--loglevel={loglevel}",
+               f"--schedule={Path(ctx.settings['procura.var_dir']) / 'celerybeat-schedule'}"])
+
+
+# ---------------------------------------------------------------- serve
+
+def file_uri_paths(uri: str) -> tuple[str, str | None]:
+    parts = urlsplit(uri)
+    query = dict(parse_qsl(parts.query))
+    return parts.path, query.get("blobstorage_dir")
+
+
+def zeo_uri(settings) -> str:
+    _path, blobs = file_uri_paths(settings["procura.zodb_uri"])
+    uri = f"zeo://{settings['procura.zeo_socket']}?wait_timeout=30"
+    if blobs:
+        uri += f"&blob_dir={blobs}&shared_blob_dir=true"
+    return uri
+
+
+def zeo_alive(sock_path: str) -> bool:
+    if not os.path.exists(sock_path):
+        return False
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(1)
+    try:
+        s.connect(sock_path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def cli_db_uri(settings) -> str:
+    """The embedded FileStorage directly, or through the ZEO socket of a running `procura serve`."""
+    if is_embedded_zodb(settings) and zeo_alive(settings["procura.zeo_socket"]):
+        return zeo_uri(settings)
+    return settings["procura.zodb_uri"]
+
+
+def start_zeo(settings) -> subprocess.Popen:
+    path, blobs = file_uri_paths(settings["procura.zodb_uri"])
+    sock = settings["procura.zeo_socket"]
+    if zeo_alive(sock):
+        fail(f"A ZEO server already listens on {sock}: is another `procura serve` running?")
+    if os.path.exists(sock):
+        os.unlink(sock)
+    conf = Path(settings["procura.var_dir"]) / "zeo.conf"
+    storage = f"  <filestorage>\n    path {path}\n  </filestorage>\n"
+    if blobs:
+        storage = f"<blobstorage 1>\n  blob-dir {blobs}\n{storage}</blobstorage>\n"
+    else:
+        storage = storage.replace("  <filestorage>", "<filestorage 1>").replace("  </filestorage>", "</filestorage>")
+    conf.write_text(f"<zeo>\n  address {sock}\n</zeo>\n{storage}")
+    proc = subprocess.Popen([sys.executable, "-m", "ZEO.runzeo", "-C", str(conf)])
+    deadline = time.monotonic() + 30
+    while not zeo_alive(sock):
+        if proc.poll() is not None:
+            fail(f"The embedded ZEO server for {path} exited with code {proc.returncode}")
+        if time.monotonic() > deadline:
+            proc.terminate()
+            fail(f"The embedded ZEO server did not start listening on {sock}")
+        time.sleep(0.1)
+    return proc
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (setting procura.host).")
+@click.option("--port", default=None, type=int, help="Port (setting procura.port).")
+@click.option("--worker/--no-worker", default=None,
+              help="Also start a Celery worker with beat (setting procura.embedded_worker).")
+@click.pass_obj
+def serve(ctx, host, port, worker):
+    """Run the web application (and, embedded, the ZEO server and a worker with beat)."""
+    from waitress import serve as waitress_serve
+
+    from procura import make_app
+
+    settings = ctx.settings
+    host = host or settings["procura.host"]
+    port = port or int(settings["procura.port"])
+    run_worker = as_bool(settings["procura.embedded_worker"]) if worker is None else worker
+    configure_jobs(ctx)  # fails early and clearly on an unreachable broker
+    do_init(ctx, quiet=True)
+    children: list[subprocess.Popen] = []
+    env = dict(os.environ)
+    if ctx.config_file:
+        env["PROCURA_CONFIG"] = str(Path(ctx.config_file).absolute())
+    web_settings = dict(settings)
+
+    def stop(*_args):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        if is_embedded_zodb(settings):
+            children.append(start_zeo(settings))
+            web_settings["procura.zodb_uri"] = web_settings["zodbconn.uri"] = zeo_uri(settings)
+            env["PROCURA_ZODB_URI"] = web_settings["procura.zodb_uri"]
+        if run_worker:
+            args = [sys.executable, "-m", "procura.cli"]
+            if ctx.config_file:
+                args += ["--config", ctx.config_file]
+            children.append(subprocess.Popen(args + ["worker", "--beat", "--concurrency=1"], env=env))
+        app = make_app(web_settings)
+        click.echo(f"Procura is running at http://{host}:{port}/ (Ctrl+C stops it)")
+        waitress_serve(app, host=host, port=port, threads=int(settings["procura.threads"]),
+                       ident="procura", clear_untrusted_proxy_headers=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for proc in reversed(children):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
+if __name__ == "__main__":
+    main(prog_name="procura")

@@ -1,0 +1,99 @@
+"""The hooks addons implement. Every spec here is documented in docs/hooks.md (a test checks it).
+
+Naming: ``procura_<verb>_<noun>``. ``register_*``-style hooks return data; the core turns it into
+configuration, so two addons claiming the same name conflict loudly at start-up. Implement a hook in
+an addon's ``hooks.py`` with ``@procura.hookimpl`` and list that module in the addon's manifest
+(``"hooks": "procura_x.hooks"``) or let the loader find ``<package>.hooks``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyramid.request import Request
+
+    from procura.addons import EvolveStep
+    from procura.ui import DashboardWidget, MenuItem
+
+hookspec = pluggy.HookspecMarker("procura")
+
+
+@hookspec
+def procura_menu_items(request: "Request") -> "list[MenuItem]":
+    """Entries for the left navigation.
+
+    Called once per page render. Return a list of :class:`procura.ui.MenuItem`; items whose
+    ``permission`` the current user lacks are dropped by the core. Order by ``MenuItem.order``.
+    """
+
+
+@hookspec
+def procura_dashboard_widgets(request: "Request") -> "list[DashboardWidget]":
+    """Panels on the home page.
+
+    Return a list of :class:`procura.ui.DashboardWidget` (title, template or HTML-free text,
+    permission, order). Called once per home page render.
+    """
+
+
+@hookspec
+def procura_evolve_steps() -> "list[EvolveStep]":
+    """Schema evolution steps of an addon's persistent data.
+
+    Return a list of :class:`procura.addons.EvolveStep` ``(addon, version, title, run)``, where
+    ``run(root)`` upgrades the data from ``version - 1`` to ``version``. ``procura upgrade`` runs the
+    pending ones in version order, one transaction each. The highest version is the addon's current
+    schema version; start-up refuses a database whose stored version is lower (run the upgrade) or
+    higher (newer code wrote it).
+    """
+
+
+@hookspec
+def procura_install(root: Any, addon: str) -> None:
+    """Create an addon's initial persistent structure (containers, default settings).
+
+    Called for each addon, in dependency order, when an addon is first seen in a database (and so
+    also at ``procura init``). ``addon`` names the addon being installed; implementations must
+    act only when it is their own and must be idempotent.
+    """
+
+
+@hookspec
+def procura_demo_data(root: Any, addon: str, echo: Callable[[str], None]) -> None:
+    """Load the addon's demo data into ``root`` (``procura demo``), in addon dependency order.
+
+    ``addon`` names the addon whose turn it is; act only on your own. ``echo`` prints a progress
+    line. Must be idempotent: running ``procura demo`` twice creates nothing twice.
+    """
+
+
+@hookspec
+def procura_demo_logins() -> "list[tuple[str, str, str]]":
+    """Demo sign-ins the addon's demo data creates: ``(login, password, what the user does)``.
+
+    ``make run`` prints them and the README lists them.
+    """
+
+
+@hookspec
+def procura_cli_commands() -> "list[Any]":
+    """Extra ``procura`` subcommands: a list of ``click.Command`` objects.
+
+    A command name already taken by the core or another addon stops start-up with a clear message.
+    """
+
+
+@hookspec
+def procura_periodic_tasks() -> "dict[str, dict]":
+    """Fixed Celery beat entries of an addon: ``{name: {"task": ..., "schedule": seconds|crontab}}``.
+
+    Names must be unique across addons. Schedules that admins edit at run time live in ZODB instead.
+    """
+
+
+@hookspec
+def procura_status_checks(request: "Request") -> "list[tuple[str, bool, str]]":
+    """Rows for the administrator's system status page: ``(title, ok, detail)``."""

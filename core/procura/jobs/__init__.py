@@ -1,0 +1,131 @@
+"""The one Celery app of Procura; addons contribute tasks in their ``tasks`` module.
+
+Embedded (default): kombu's ``filesystem://`` transport in ``<var_dir>/celery`` (one folder for
+in and out, plus a processed folder) and a ``file://`` result backend; no server needed.
+Multi-node: a Redis broker URL. Tasks reach the database through :func:`transact`, which opens
+the database once per worker process from the same settings as the web processes.
+"""
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from pathlib import Path
+
+import transaction
+from celery import Celery
+from ZODB.POSException import ConflictError
+
+from procura.settings import is_embedded_broker, redact_uri
+
+log = logging.getLogger(__name__)
+
+celery_app = Celery("procura")
+celery_app.conf.update(
+    task_serializer="json",
+    accept_content=["json"],
+    result_serializer="json",
+    timezone="UTC",
+    enable_utc=True,
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+)
+
+_state: dict = {"settings": None, "db": None, "pid": None}
+
+
+class BrokerError(Exception):
+    """The job broker cannot be reached; the message names it (without its password)."""
+
+
+def configure(settings: dict, addons=(), pm=None) -> Celery:
+    """Point the Celery app at the configured broker and import the core's and addons' tasks."""
+    _state["settings"] = settings
+    broker = settings["procura.broker_url"]
+    conf = {"broker_url": broker, "result_backend": settings["procura.result_backend"]}
+    if is_embedded_broker(settings):
+        base = Path(settings["procura.var_dir"]) / "celery"
+        queue, processed, results = base / "queue", base / "processed", base / "results"
+        for folder in (queue, processed, results):
+            folder.mkdir(parents=True, exist_ok=True)
+        conf["broker_transport_options"] = {
+            "data_folder_in": str(queue),
+            "data_folder_out": str(queue),
+            "processed_folder": str(processed),
+            "store_processed": False,
+        }
+    else:
+        conf["broker_transport_options"] = {"visibility_timeout": 3600}
+    conf["beat_schedule"] = beat_schedule(pm) if pm is not None else {}
+    conf["beat_schedule_filename"] = str(Path(settings["procura.var_dir"]) / "celerybeat-schedule")
+    celery_app.conf.update(conf)
+    importlib.import_module("procura.jobs.tasks")
+    for addon in addons:
+        name = addon.package + ".tasks"
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+    return celery_app
+
+
+def beat_schedule(pm) -> dict:
+    schedule: dict = {}
+    for result in pm.hook.procura_periodic_tasks():
+        for name, entry in (result or {}).items():
+            if name in schedule:
+                raise RuntimeError(f"Two addons declare the periodic task '{name}'")
+            schedule[name] = entry
+    return schedule
+
+
+def check_broker(timeout: float = 5.0) -> None:
+    """Raise BrokerError unless the broker answers (a no-op check for the embedded queue)."""
+    url = celery_app.conf.broker_url
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.5, timeout=timeout)
+    except Exception as exc:  # noqa: BLE001 - kombu wraps every driver's errors differently
+        raise BrokerError(
+            f"Cannot reach the job broker {redact_uri(url)}: {exc.__class__.__name__}: {exc}"
+        ) from None
+
+
+def get_db():
+    """The database of this worker process, opened on first use (after any fork)."""
+    if _state["db"] is None or _state["pid"] != os.getpid():
+        from procura.db import open_db
+
+        settings = _state["settings"]
+        if settings is None:
+            raise RuntimeError("procura.jobs.configure() was not called in this process")
+        _state["db"] = open_db(settings["procura.zodb_uri"])
+        _state["pid"] = os.getpid()
+    return _state["db"]
+
+
+def transact(fn, attempts: int = 5, note: str = ""):
+    """Run ``fn(app_root)`` in a transaction, retrying ZODB conflicts; returns its result."""
+    from procura.content import APP_KEY
+
+    db = get_db()
+    for attempt in range(attempts):
+        tm = transaction.TransactionManager()
+        conn = db.open(tm)
+        try:
+            result = fn(conn.root()[APP_KEY])
+            if note:
+                tm.get().note(note)
+            tm.commit()
+            return result
+        except ConflictError:
+            tm.abort()
+            if attempt == attempts - 1:
+                raise
+            log.info("conflict in %s, retrying (%d)", note or fn, attempt + 1)
+        except BaseException:
+            tm.abort()
+            raise
+        finally:
+            conn.close()

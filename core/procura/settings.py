@@ -1,0 +1,144 @@
+"""Settings: every setting Procura reads, with its default and meaning.
+
+Values come from, in rising priority: the defaults below, the ``[procura]`` section of an ini file
+(``--config``, or ``procura.ini`` in the working directory), then environment variables named
+``PROCURA_<KEY>`` with the ``procura.`` prefix dropped, dots and dashes turned into underscores
+and upper-cased (``procura.zodb_uri`` -> ``PROCURA_ZODB_URI``). The README's configuration table is
+generated from ``SETTINGS`` and a test keeps the two equal.
+"""
+from __future__ import annotations
+
+import configparser
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: str
+    help: str
+
+
+SETTINGS: list[Setting] = [
+    Setting("procura.var_dir", "var", "Folder for the embedded database, blobs, index, job queue and secret key."),
+    Setting("procura.zodb_uri", "",
+            "ZODB URI (zodburi). Empty: embedded FileStorage `<var_dir>/Data.fs` with blobs in "
+            "`<var_dir>/blobs`. Multi-node: `postgres://user:pass@host:5432/db?keep_history=false` (RelStorage)."),
+    Setting("procura.broker_url", "",
+            "Celery broker. Empty: embedded kombu `filesystem://` queue under `<var_dir>/celery`. "
+            "Multi-node: `redis://host:6379/0`."),
+    Setting("procura.result_backend", "",
+            "Celery result backend. Empty: `file://<var_dir>/celery/results` (embedded) or the Redis broker URL."),
+    Setting("procura.index_path", "", "Whoosh full-text index folder. Empty: `<var_dir>/index`."),
+    Setting("procura.addons.disabled", "",
+            "Comma-separated addon names not to load although installed; `*` disables every addon."),
+    Setting("procura.default_locale", "ru",
+            "Language when neither the user nor the browser chooses one (`ru` or `en`)."),
+    Setting("procura.default_timezone", "Europe/Moscow", "Time zone for users who have not chosen one."),
+    Setting("procura.theme", "default", "Theme used when the user has not chosen one."),
+    Setting("procura.host", "127.0.0.1", "Address `procura serve` listens on."),
+    Setting("procura.port", "6543", "Port `procura serve` listens on."),
+    Setting("procura.threads", "4", "Web worker threads per process."),
+    Setting("procura.embedded_worker", "true",
+            "Whether `procura serve` also starts a Celery worker with beat (set `false` when workers run apart)."),
+    Setting("procura.secret_file", "",
+            "File holding the installation secret key (made by `procura init`). Empty: `<var_dir>/secret.key`."),
+    Setting("procura.session_secure", "auto",
+            "Mark the session cookie `Secure`: `auto` (when the request came over HTTPS), `true` or `false`."),
+    Setting("procura.session_max_age", "28800", "Seconds a sign-in lasts."),
+    Setting("procura.node_modules", "",
+            "Folder of the JavaScript libraries installed from the npm registry. "
+            "Empty: `node_modules` beside the project."),
+    Setting("procura.zeo_socket", "",
+            "Embedded run only: Unix socket of the ZEO server that `procura serve` puts in front of the FileStorage "
+            "so that web and worker processes share it. Empty: `<var_dir>/zeo.sock`."),
+]
+
+DEFAULTS = {s.key: s.default for s in SETTINGS}
+
+
+def env_name(key: str) -> str:
+    return "PROCURA_" + key.removeprefix("procura.").replace(".", "_").replace("-", "_").upper()
+
+
+def project_root() -> Path:
+    """The source checkout when running from one (for node_modules), else the working directory."""
+    here = Path(__file__).resolve().parent.parent.parent
+    if (here / "package.json").exists():
+        return here
+    return Path.cwd()
+
+
+def load_settings(config_file: str | os.PathLike | None = None, overrides: dict | None = None) -> dict:
+    settings = dict(DEFAULTS)
+    path = Path(config_file) if config_file else Path("procura.ini")
+    if path.exists():
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read(path, encoding="utf-8")
+        if parser.has_section("procura"):
+            for key, value in parser.items("procura"):
+                settings[key if key.startswith("procura.") else "procura." + key] = value
+    elif config_file:
+        raise FileNotFoundError(f"Configuration file {config_file} does not exist")
+    for setting in SETTINGS:
+        value = os.environ.get(env_name(setting.key))
+        if value is not None:
+            settings[setting.key] = value
+    settings.update(overrides or {})
+    return resolve(settings)
+
+
+def resolve(settings: dict) -> dict:
+    """Fill derived defaults (paths under var_dir, embedded URIs)."""
+    s = dict(DEFAULTS)
+    s.update({k: v for k, v in settings.items() if v is not None})
+    var = Path(s["procura.var_dir"]).expanduser().absolute()
+    s["procura.var_dir"] = str(var)
+    if not s["procura.zodb_uri"]:
+        s["procura.zodb_uri"] = f"file://{var}/Data.fs?blobstorage_dir={var}/blobs"
+    if not s["procura.broker_url"]:
+        s["procura.broker_url"] = "filesystem://"
+    if not s["procura.result_backend"]:
+        if s["procura.broker_url"].startswith("filesystem://"):
+            s["procura.result_backend"] = f"file://{var}/celery/results"
+        else:
+            s["procura.result_backend"] = s["procura.broker_url"]
+    s["procura.index_path"] = s["procura.index_path"] or str(var / "index")
+    s["procura.secret_file"] = s["procura.secret_file"] or str(var / "secret.key")
+    s["procura.zeo_socket"] = s["procura.zeo_socket"] or str(var / "zeo.sock")
+    s["procura.node_modules"] = s["procura.node_modules"] or str(project_root() / "node_modules")
+    s["zodbconn.uri"] = s["procura.zodb_uri"]
+    return s
+
+
+def as_bool(value) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def as_list(value) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [v.strip() for v in str(value or "").replace("\n", ",").split(",") if v.strip()]
+
+
+def is_embedded_zodb(settings: dict) -> bool:
+    return settings["procura.zodb_uri"].startswith("file://")
+
+
+def is_embedded_broker(settings: dict) -> bool:
+    return settings["procura.broker_url"].startswith("filesystem://")
+
+
+def redact_uri(uri: str) -> str:
+    """A URI with its password replaced, for logs and the status page."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return "<unparseable URI>"
+    if parts.password:
+        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)

@@ -1,0 +1,1 @@
+"""Bundled Procura themes (distribution ``procura``, import name ``procura_themes``)."""
