@@ -428,8 +428,12 @@ def serve(ctx, host, port, worker):
             children.append(subprocess.Popen(args + ["worker", "--beat", "--concurrency=1"], env=env))
         app = make_app(web_settings)
         click.echo(f"Procura is running at http://{host}:{port}/ (Ctrl+C stops it)")
+        proxy = {}
+        if settings.get("procura.trusted_proxy"):
+            proxy = {"trusted_proxy": settings["procura.trusted_proxy"], "trusted_proxy_count": 1,
+                     "trusted_proxy_headers": "x-forwarded-proto x-forwarded-for x-forwarded-host"}
         waitress_serve(app, host=host, port=port, threads=int(settings["procura.threads"]),
-                       ident="procura", clear_untrusted_proxy_headers=True)
+                       ident="procura", clear_untrusted_proxy_headers=True, **proxy)
     except KeyboardInterrupt:
         pass
     finally:

@@ -42,6 +42,9 @@ SETTINGS: list[Setting] = [
     Setting("procura.host", "127.0.0.1", "Address `procura serve` listens on."),
     Setting("procura.port", "6543", "Port `procura serve` listens on."),
     Setting("procura.threads", "4", "Web worker threads per process."),
+    Setting("procura.trusted_proxy", "",
+            "Address of the reverse proxy whose X-Forwarded-Proto/-For/-Host headers `procura serve` trusts "
+            "(e.g. `127.0.0.1`); empty trusts none."),
     Setting("procura.embedded_worker", "true",
             "Whether `procura serve` also starts a Celery worker with beat (set `false` when workers run apart)."),
     Setting("procura.secret_file", "",
