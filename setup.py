@@ -15,7 +15,7 @@ setup(
     + ["procura_themes", "procura_themes.default"],
     include_package_data=True,
     package_data={
-        "procura": ["templates/*.pt", "locale/*/LC_MESSAGES/*", "static/*", "static/**/*"],
+        "procura": ["templates/*.pt", "templates/**/*.pt", "locale/*/LC_MESSAGES/*", "locale/*.pot", "static/*", "static/**/*"],
         "procura_themes.default": ["templates/*.pt", "static/*", "static/**/*"],
     },
     install_requires=[
@@ -45,6 +45,10 @@ setup(
         "waitress>=3.0",
         "click>=8.1",
         "argon2-cffi>=23.1",
+        "babel>=2.14",
+        "nh3>=0.2.18",
+        "markdown-it-py>=3.0",
+        "openpyxl>=3.1",
         "setuptools<81",
     ],
     extras_require={

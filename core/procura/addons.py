@@ -169,7 +169,7 @@ def _describe_cycle(enabled: dict[str, Addon], left: set[str]) -> str:
         seen.add(node)
 
 
-def make_plugin_manager(addons: list[Addon]) -> pluggy.PluginManager:
+def make_plugin_manager(addons: list[Addon], extra_hooks: list[str] = ()) -> pluggy.PluginManager:
     pm = pluggy.PluginManager("procura")
     pm.add_hookspecs(hookspecs)
     import procura.corehooks as corehooks
@@ -179,6 +179,12 @@ def make_plugin_manager(addons: list[Addon]) -> pluggy.PluginManager:
         module = addon.hooks_module
         if module is not None:
             pm.register(module, name=addon.name)
+    for name in extra_hooks:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            raise AddonError(f"The hook module '{name}' (setting procura.extra_hooks) cannot be imported: {exc}") from None
+        pm.register(module, name=name)
     pm.check_pending()
     return pm
 
@@ -187,4 +193,4 @@ def load(settings: dict) -> tuple[list[Addon], dict[str, Addon], pluggy.PluginMa
     """Discover, order and register: (enabled addons in order, every installed addon, plugin manager)."""
     available = discover()
     enabled = resolve(available, disabled_names(settings, available))
-    return enabled, available, make_plugin_manager(enabled)
+    return enabled, available, make_plugin_manager(enabled, as_list(settings.get("procura.extra_hooks", "")))

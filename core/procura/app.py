@@ -41,6 +41,10 @@ def build_config(settings: dict) -> Configurator:
     registry.procura_addons = enabled
     registry.procura_available = available
     registry.procura_pm = pm
+    from procura.types.registry import collect_types
+
+    registry.procura_types = collect_types(pm)
+    registry.procura_role_grants = role_grants(registry.procura_types)
 
     config.include("pyramid_chameleon")
     config.include("pyramid_tm")
@@ -80,6 +84,7 @@ def build_config(settings: dict) -> Configurator:
 
     include_themes(config)
 
+    config.include("procura.types")
     config.include("procura.views")
     config.include("procura.api")
     config.add_subscriber("procura.app.add_renderer_globals", BeforeRender)
@@ -87,6 +92,17 @@ def build_config(settings: dict) -> Configurator:
     for addon in enabled:
         config.include(addon.package)
     return config
+
+
+def role_grants(types) -> dict[str, set[str]]:
+    """Default role -> permissions table from the types' ``default_roles`` declarations."""
+    grants: dict[str, set[str]] = {}
+    for info in types:
+        for action, roles in info.default_roles.items():
+            permission = info.permission(action) if "." not in action else action
+            for role in roles:
+                grants.setdefault(role, set()).add(permission)
+    return grants
 
 
 def render_widget(request, widget):

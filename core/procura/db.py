@@ -136,7 +136,9 @@ def bootstrap(db: ZODB.DB, addons: list[Addon], pm) -> list[str]:
             missing = check_versions(conn.root(), addons, pm)
             if missing:
                 install(conn.root(), missing, addons, pm)
-                tm.get().note("procura install " + ", ".join(missing))
+            made = ensure_type_containers(conn.root()[APP_KEY], pm) if APP_KEY in conn.root() else []
+            if missing or made:
+                tm.get().note("procura install " + ", ".join(missing + made))
                 tm.commit()
             return missing
         except ConflictError:
@@ -149,6 +151,14 @@ def bootstrap(db: ZODB.DB, addons: list[Addon], pm) -> list[str]:
         finally:
             conn.close()
     return []
+
+
+def ensure_type_containers(app, pm) -> list[str]:
+    """Containers and catalog indexes for every registered type (created when missing)."""
+    from procura.types.content import ensure_containers
+    from procura.types.registry import collect_types
+
+    return ensure_containers(app, collect_types(pm))
 
 
 def pending_steps(zodb_root, addons: list[Addon], pm) -> list[EvolveStep]:

@@ -16,9 +16,21 @@ if TYPE_CHECKING:  # pragma: no cover
     from pyramid.request import Request
 
     from procura.addons import EvolveStep
+    from procura.types import TypeInfo
     from procura.ui import DashboardWidget, MenuItem
 
 hookspec = pluggy.HookspecMarker("procura")
+
+
+@hookspec
+def procura_register_types() -> "list[TypeInfo]":
+    """Business types of the addon: a list of :class:`procura.types.TypeInfo`.
+
+    The core derives from each declaration the list/detail/form/kanban views, the REST endpoints
+    and their OpenAPI description, catalog indexes, search documents, the audit trail, the activity
+    feed, print and export, and the permissions ``<addon>.<action>-<type>`` (create, read, edit,
+    delete). A type name declared twice, or a reserved one, stops start-up naming both addons.
+    """
 
 
 @hookspec

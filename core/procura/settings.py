@@ -35,6 +35,9 @@ SETTINGS: list[Setting] = [
     Setting("procura.index_path", "", "Whoosh full-text index folder. Empty: `<var_dir>/index`."),
     Setting("procura.addons.disabled", "",
             "Comma-separated addon names not to load although installed; `*` disables every addon."),
+    Setting("procura.extra_hooks", "",
+            "Comma-separated Python modules registered as hook plugins after the addons (site-specific "
+            "customisation without packaging an addon)."),
     Setting("procura.default_locale", "ru",
             "Language when neither the user nor the browser chooses one (`ru` or `en`)."),
     Setting("procura.default_timezone", "Europe/Moscow", "Time zone for users who have not chosen one."),

@@ -18,6 +18,7 @@ from persistent import Persistent
 from persistent.list import PersistentList
 from persistent.mapping import PersistentMapping
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
+from pyramid.security import Allowed
 
 from procura.content import APP_KEY, Folder
 
@@ -53,7 +54,8 @@ class User(Persistent):
 
     @property
     def principals(self):
-        return [f"user:{self.login}"] + [f"role:{r}" for r in self.roles]
+        # Every staff user has the pseudo-role "user" (what any signed-in employee may do).
+        return [f"user:{self.login}", "role:user"] + [f"role:{r}" for r in self.roles if r != "user"]
 
     @property
     def display_name(self):
@@ -148,7 +150,15 @@ class SecurityPolicy:
         return principals
 
     def permits(self, request, context, permission):
-        return self.acl.permits(context, self.effective_principals(request), permission)
+        principals = self.effective_principals(request)
+        result = self.acl.permits(context, principals, permission)
+        if result:
+            return result
+        grants = getattr(request.registry, "procura_role_grants", {})
+        for principal in principals:
+            if principal.startswith("role:") and permission in grants.get(principal[5:], ()):
+                return Allowed(f"role {principal[5:]} is granted {permission}")
+        return result
 
     def remember(self, request, userid, **kw):
         # Rotate the session at sign-in: a fixated pre-login session id is worthless afterwards.

@@ -20,12 +20,18 @@ class CSRFSchema(colander.Schema):
     )
 
 
+def search_path() -> tuple[str, ...]:
+    """Deform template folders: Procura's own widgets first, then Deform's (Bootstrap 5) templates."""
+    from importlib.resources import files
+
+    own = str(files("procura") / "templates" / "deform")
+    return (own, *deform.Form.default_renderer.loader.search_path)
+
+
 def make_form(request, schema, **kw) -> deform.Form:
     """A Deform form bound to the request, rendering its labels and errors in the request's language."""
     localizer = request.localizer
-    renderer = deform.ZPTRendererFactory(
-        deform.Form.default_renderer.loader.search_path, translator=localizer.translate
-    )
+    renderer = deform.ZPTRendererFactory(search_path(), translator=localizer.translate)
     return deform.Form(schema.bind(request=request), renderer=renderer, **kw)
 
 

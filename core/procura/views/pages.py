@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 import colander
 import deform
 from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.i18n import make_localizer
+from pyramid.interfaces import ITranslationDirectories
 from pyramid.view import view_config
 
 from procura.i18n import LANGUAGES, LOCALE_COOKIE, _
@@ -87,7 +89,9 @@ def profile_view(request):
             return {"form": render_form(exc)}
         for key in ("fullname", "email", "locale", "timezone", "theme"):
             setattr(user, key, data[key] or None if key == "timezone" else data[key])
-        request.session.flash(_("Profile saved."), "success")
+        # The session stores a flash as a plain string (JSON): translate it now, into the chosen language.
+        localizer = make_localizer(data["locale"], request.registry.queryUtility(ITranslationDirectories, default=[]))
+        request.session.flash(localizer.translate(_("Profile saved.")), "success")
         response = HTTPSeeOther(request.route_url("profile"))
         response.set_cookie(LOCALE_COOKIE, data["locale"], max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
         return response
