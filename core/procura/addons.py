@@ -183,7 +183,9 @@ def make_plugin_manager(addons: list[Addon], extra_hooks: list[str] = ()) -> plu
         try:
             module = importlib.import_module(name)
         except ImportError as exc:
-            raise AddonError(f"The hook module '{name}' (setting procura.extra_hooks) cannot be imported: {exc}") from None
+            raise AddonError(
+                f"The hook module '{name}' (setting procura.extra_hooks) cannot be imported: {exc}"
+            ) from None
         pm.register(module, name=name)
     pm.check_pending()
     return pm
