@@ -49,12 +49,15 @@ def configure(settings: dict, addons=(), pm=None) -> Celery:
     if is_embedded_broker(settings):
         base = Path(settings["procura.var_dir"]) / "celery"
         queue, processed, results = base / "queue", base / "processed", base / "results"
-        for folder in (queue, processed, results):
+        control = base / "control"
+        for folder in (queue, processed, results, control):
             folder.mkdir(parents=True, exist_ok=True)
         conf["broker_transport_options"] = {
             "data_folder_in": str(queue),
             "data_folder_out": str(queue),
             "processed_folder": str(processed),
+            # exchange tables (remote control, broadcast); kombu's default is ./control in the cwd
+            "control_folder": str(control),
             "store_processed": False,
         }
     else:
