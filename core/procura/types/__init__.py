@@ -8,3 +8,4 @@ def includeme(config):
     from procura.types.service import TypeService
 
     config.add_request_method(TypeService, "types", reify=True)
+    config.include("procura.types.views")
