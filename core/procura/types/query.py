@@ -73,8 +73,11 @@ def parse_list_params(info, params, *, reserved=("q", "sort", "limit", "offset",
     return query
 
 
-def run_query(request, info, query: ListQuery) -> ListResult:
-    container = container_for(request.app_root, info.name)
+def matching_docids(request, info, query: ListQuery, container=None):
+    """The docids matching the query's filters, category, access restriction and ``ids``, unsorted
+    (a BTree set or a list of ints; objects are not loaded). ``run_query`` pages them; exports walk
+    them all (``procura.export.rows``)."""
+    container = container if container is not None else container_for(request.app_root, info.name)
     catalog = container.catalog
     t = request.localizer.translate
     q = catalog["deleted"].eq(bool(query.deleted))
@@ -104,11 +107,15 @@ def run_query(request, info, query: ListQuery) -> ListResult:
     result = q.execute()
     if query.ids is not None:
         wanted = {container.docid_of.get(i) for i in query.ids} - {None}
-        docids = [d for d in result.ids if d in wanted]
-        total = len(docids)
-    else:
-        docids = result.ids  # a BTree set: sorted with a limit without loading every object
-        total = len(result)
+        return [d for d in result.ids if d in wanted]
+    return result.ids  # a BTree set: sorted with a limit without loading every object
+
+
+def run_query(request, info, query: ListQuery) -> ListResult:
+    container = container_for(request.app_root, info.name)
+    catalog = container.catalog
+    docids = matching_docids(request, info, query, container)
+    total = len(docids)
     key = query.sort.lstrip("-")
     reverse = query.sort.startswith("-")
     need = query.offset + query.limit

@@ -23,6 +23,7 @@ from procura.types.events import (
     ObjectStatusChanged,
     fire_after_commit,
 )
+from procura.types.fields import UNCHANGED
 from procura.types.ids import next_id
 
 
@@ -177,9 +178,12 @@ class TypeService:
         out, errors = {}, {}
         for f in fields:
             try:
-                out[f.name] = f.to_storage(appstruct.get(f.name, colander.null))
+                value = f.to_storage(appstruct.get(f.name, colander.null))
             except colander.Invalid as exc:
                 errors[f.name] = self.request.localizer.translate(exc.msg)
+                continue
+            if value is not UNCHANGED:  # e.g. a file field told to keep its file
+                out[f.name] = value
         if errors:
             raise ValidationFailed(errors)
         return out
@@ -192,7 +196,7 @@ class TypeService:
         user = self._login()
         now = now_utc()
         for f in info.fields:
-            setattr(obj, f.name, values.get(f.name, f.default if f.default is not None else None))
+            setattr(obj, f.name, f.attach(obj, values.get(f.name, f.default if f.default is not None else None)))
         obj.status = status or (info.workflow.initial if info.workflow else None)
         obj.created = obj.modified = now
         obj.created_by = obj.modified_by = obj.owner = user
@@ -217,11 +221,12 @@ class TypeService:
         editable = {f.name for f in self.editable_fields(info, obj)}
         changes = {}
         for name, value in values.items():
-            if name not in editable:
+            if name not in editable or value is UNCHANGED:
                 continue
             field = info.field(name)
             old = getattr(obj, name, None)
             if old != value:
+                value = field.attach(obj, value)
                 changes[name] = [field.to_json(old), field.to_json(value)]
                 setattr(obj, name, value)
         if not changes:
@@ -266,7 +271,7 @@ class TypeService:
                                        transition=name, comment=comment))
         return obj
 
-    def move_to_status(self, obj, target: str, *, expected_version=None):
+    def move_to_status(self, obj, target: str, *, expected_version=None, comment: str | None = None):
         """Kanban: the transition from the current status to ``target`` the user may take, explained if none."""
         info = self.info(obj.type_name)
         t = self.request.localizer.translate
@@ -279,7 +284,7 @@ class TypeService:
         last = None
         for transition in candidates:
             try:
-                return self.transition(obj, transition.name, expected_version=expected_version)
+                return self.transition(obj, transition.name, comment=comment, expected_version=expected_version)
             except TransitionRefused as exc:
                 last = exc
         raise last

@@ -1,9 +1,15 @@
 """Forbidden, not-found and bad-CSRF responses: HTML pages for the UI, problem+json for the API."""
 from __future__ import annotations
 
+import random
+import time
+from html import escape
+
 from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from ZODB.POSException import ConflictError
 
 from procura.api.problems import problem_response
 from procura.i18n import _
@@ -54,3 +60,29 @@ def bad_csrf(exc, request):
     return render_to_response("procura:templates/error.pt", {
         "title": _("Form expired"), "message": message, "code": 403},
         request=request, response=request.response)
+
+
+@exception_view_config(ConflictError)
+def write_conflict(exc, request):
+    """A write that still conflicted after every retry: say so clearly; nothing was saved.
+
+    Earlier attempts also land here, but pyramid_retry discards their response and retries.
+    The page is rendered without the database (the transaction has been aborted).
+    """
+    title = _("Saved by someone else at the same moment")
+    message = _("Another change to the same record was saved at the same moment, so yours was not saved. "
+                "Try again.")
+    if _is_api(request):
+        return problem_response(request, 409, title, message)
+    t = request.localizer.translate
+    body = (f'<!DOCTYPE html><html lang="{escape(request.localizer.locale_name)}"><head><meta charset="utf-8">'
+            f'<title>{escape(t(title))}</title></head><body><h1>{escape(t(title))}</h1>'
+            f'<p>{escape(t(message))}</p></body></html>')
+    return Response(body, status=409, content_type="text/html", charset="utf-8")
+
+
+def retry_backoff(event):
+    """Before pyramid_retry tries a conflicting request again, wait a random, growing moment so
+    that requests that collided do not collide again in lockstep."""
+    attempt = event.request.environ.get("retry.attempt", 0)
+    time.sleep(random.uniform(0, 0.01 * (2 ** attempt)))  # noqa: S311 - jitter, not security

@@ -4,6 +4,7 @@ from __future__ import annotations
 import colander
 import deform
 from pyramid.csrf import get_csrf_token
+from pyramid.threadlocal import get_current_request
 
 
 @colander.deferred
@@ -28,11 +29,30 @@ def search_path() -> tuple[str, ...]:
     return (own, *deform.Form.default_renderer.loader.search_path)
 
 
+def _translate(term):
+    """Deform's translator: into the language of the request being served."""
+    request = get_current_request()
+    if request is None:
+        return term.interpolate() if hasattr(term, "interpolate") else term
+    return request.localizer.translate(term)
+
+
+# One renderer per template search path for the whole process: a renderer caches its compiled
+# templates, and compiling Deform's templates anew for every form costs about a second.
+_renderers: dict[tuple[str, ...], deform.ZPTRendererFactory] = {}
+
+
+def form_renderer() -> deform.ZPTRendererFactory:
+    path = search_path()
+    renderer = _renderers.get(path)
+    if renderer is None:
+        renderer = _renderers[path] = deform.ZPTRendererFactory(path, translator=_translate)
+    return renderer
+
+
 def make_form(request, schema, **kw) -> deform.Form:
     """A Deform form bound to the request, rendering its labels and errors in the request's language."""
-    localizer = request.localizer
-    renderer = deform.ZPTRendererFactory(search_path(), translator=localizer.translate)
-    return deform.Form(schema.bind(request=request), renderer=renderer, **kw)
+    return deform.Form(schema.bind(request=request), renderer=form_renderer(), **kw)
 
 
 def render_form(form_or_failure, appstruct=colander.null) -> str:

@@ -97,7 +97,7 @@ def profile_view(request):
         return response
     appstruct = {
         "fullname": user.fullname or "", "email": user.email or "",
-        "locale": user.locale or request.localizer.locale_name,
+        "locale": request.localizer.locale_name,
         "timezone": user.timezone or "", "theme": getattr(user, "theme", None) or "default",
     }
     return {"form": render_form(form, appstruct)}
