@@ -9,8 +9,15 @@ from procura.i18n import LANGUAGES, _
 
 
 def includeme(config):
+    from procura.api import feed, types
+
+    # Order matters: the fixed paths come before the generic /api/v1/{type} routes (which, besides,
+    # only match registered type names, so an addon's own /api/v1/... routes are never shadowed).
     config.add_route("api_me", "/api/v1/me")
     config.add_route("api_addons", "/api/v1/addons")
+    types.includeme(config)
+    feed.include_routes(config)  # /api/v1/{type}/{id}/feed, .../comments...: before the generic type routes
+    types.include_type_routes(config)
     config.scan("procura.api")
 
 
