@@ -6,6 +6,7 @@ import socket
 from datetime import UTC, datetime
 
 from procura.jobs import celery_app, transact
+from procura.search import tasks as search_tasks  # noqa: F401 - registers procura.search.* jobs
 
 
 @celery_app.task(name="procura.heartbeat", bind=True, ignore_result=False)
