@@ -46,9 +46,12 @@ setup(
         "click>=8.1",
         "argon2-cffi>=23.1",
         "babel>=2.14",
+        "markupsafe>=2.1",
         "nh3>=0.2.18",
         "markdown-it-py>=3.0",
         "openpyxl>=3.1",
+        # TrueType fonts with Cyrillic (Noto Sans) for PDF printing; reportlab ships none.
+        "pymupdf-fonts>=1.0.5",
         "setuptools<81",
     ],
     extras_require={
@@ -61,6 +64,8 @@ setup(
             "lingua>=4.15",
             "babel>=2.14",
             "requests>=2.31",
+            "pypdf>=4.0",  # reads the text of printed PDFs back in tests
+            "openapi-spec-validator>=0.7", "jsonschema>=4.18",
         ],
     },
     entry_points={

@@ -37,13 +37,14 @@ def make_app(settings: dict | None = None, *, db=None):
     settings = settings if settings is not None else load_settings()
     config = build_config(settings)
     registry = config.registry
-    if db is None:
+    owns_db = db is None
+    if owns_db:
         db = open_db(settings["procura.zodb_uri"])
     registry._zodb_databases = {"": db}
     try:
         bootstrap(db, registry.procura_addons, registry.procura_pm)
     except Exception:
-        if registry._zodb_databases[""] is db and settings.get("_procura_owns_db", True):
+        if owns_db:  # a database the caller passed in stays the caller's to close
             db.close()
         raise
     return config.make_wsgi_app()

@@ -42,6 +42,7 @@ class Addon:
     distribution: str | None = None
     description: Any = ""
     module: Any = field(default=None, repr=False)
+    broken: str | None = None
 
     @property
     def hooks_module(self):
@@ -62,11 +63,21 @@ class EvolveStep:
 REQUIRED_KEYS = ("name", "title", "version", "depends")
 
 
-def discover() -> dict[str, Addon]:
-    """Every installed addon, by name. A broken manifest is an AddonError naming the distribution."""
+def discover(disabled: set[str] | frozenset = frozenset()) -> dict[str, Addon]:
+    """Every installed addon, by name. A broken manifest is an AddonError naming the distribution,
+    except for an addon in ``disabled``: disabling is how an installation works around a broken one,
+    so it is listed (version ``?``, ``broken`` set) instead of stopping start-up."""
     found: dict[str, Addon] = {}
     for ep in entry_points(group=GROUP):
         dist = ep.dist.name if ep.dist is not None else None
+        if ep.name in disabled or "*" in disabled:
+            try:
+                module = ep.load()
+            except Exception as exc:  # noqa: BLE001 - a disabled addon may be broken
+                found.setdefault(ep.name, Addon(name=ep.name, title=ep.name, version="?", depends=[],
+                                                package=ep.value, distribution=dist,
+                                                broken=f"{exc.__class__.__name__}: {exc}"))
+                continue
         try:
             module = ep.load()
         except Exception as exc:  # noqa: BLE001 - reported with its origin
@@ -193,6 +204,7 @@ def make_plugin_manager(addons: list[Addon], extra_hooks: list[str] = ()) -> plu
 
 def load(settings: dict) -> tuple[list[Addon], dict[str, Addon], pluggy.PluginManager]:
     """Discover, order and register: (enabled addons in order, every installed addon, plugin manager)."""
-    available = discover()
+    disabled = set(as_list(settings.get("procura.addons.disabled", "")))
+    available = discover(disabled)
     enabled = resolve(available, disabled_names(settings, available))
     return enabled, available, make_plugin_manager(enabled, as_list(settings.get("procura.extra_hooks", "")))

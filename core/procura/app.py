@@ -19,6 +19,7 @@ VENDOR_DIRS = {
     "bootstrap-icons": "bootstrap-icons/font",
     "htmx": "htmx.org/dist",
     "jquery": "jquery/dist",
+    "sortablejs": "sortablejs",
 }
 
 
@@ -35,7 +36,7 @@ def build_config(settings: dict) -> Configurator:
     enabled, available, pm = addon_loader.load(settings)
     settings = dict(settings)
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
-    settings.setdefault("retry.attempts", "3")
+    settings.setdefault("retry.attempts", settings.get("procura.retry_attempts", "5"))
     config = Configurator(settings=settings, root_factory=root_factory)
     registry = config.registry
     registry.procura_addons = enabled
@@ -49,6 +50,9 @@ def build_config(settings: dict) -> Configurator:
     config.include("pyramid_chameleon")
     config.include("pyramid_tm")
     config.include("pyramid_retry")
+    from pyramid_retry import IBeforeRetry
+
+    config.add_subscriber("procura.views.errors.retry_backoff", IBeforeRetry)
 
     secure = settings.get("procura.session_secure", "auto")
     config.set_session_factory(
@@ -64,10 +68,9 @@ def build_config(settings: dict) -> Configurator:
         )
     )
     config.set_security_policy(SecurityPolicy())
-    # CSRF on every unsafe request that carries a cookie session; Bearer-token API calls carry none.
-    config.set_default_csrf_options(
-        require_csrf=True, callback=lambda request: not request.headers.get("Authorization")
-    )
+    # CSRF on every unsafe request that a session cookie could authenticate. Bearer-token calls and
+    # calls without a session cookie carry no ambient credentials (the latter then get a clean 401).
+    config.set_default_csrf_options(require_csrf=True, callback=csrf_applies)
     config.set_locale_negotiator(negotiate_locale)
     config.add_translation_dirs("deform:locale/", "colander:locale/", "procura:locale/")
     config.add_request_method(app_root_of, "app_root", reify=True)
@@ -84,6 +87,10 @@ def build_config(settings: dict) -> Configurator:
 
     include_themes(config)
 
+    # Search and export first: their fixed paths (/t/{type}/export.csv) must precede the generic
+    # /t/{type}/{id} routes of the type views.
+    config.include("procura.search")
+    config.include("procura.export")
     config.include("procura.types")
     config.include("procura.views")
     config.include("procura.api")
@@ -92,6 +99,12 @@ def build_config(settings: dict) -> Configurator:
     for addon in enabled:
         config.include(addon.package)
     return config
+
+
+def csrf_applies(request) -> bool:
+    if request.headers.get("Authorization"):
+        return False
+    return "procura_session" in request.cookies or not request.path.startswith("/api/")
 
 
 def role_grants(types) -> dict[str, set[str]]:

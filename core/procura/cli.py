@@ -20,7 +20,7 @@ import click
 
 from procura.addons import AddonError
 from procura.db import DatabaseError
-from procura.settings import as_bool, is_embedded_broker, is_embedded_zodb, load_settings, redact_uri
+from procura.settings import as_bool, as_list, is_embedded_broker, is_embedded_zodb, load_settings, redact_uri
 
 
 class Context:
@@ -154,7 +154,7 @@ def addons(ctx):
     from procura.addons import disabled_names, discover, resolve
 
     settings = ctx.settings
-    available = discover()
+    available = discover(set(as_list(settings.get("procura.addons.disabled", ""))))
     disabled = disabled_names(settings, available)
     order = resolve(available, disabled)
     position = {a.name: i + 1 for i, a in enumerate(order)}
@@ -164,7 +164,7 @@ def addons(ctx):
     click.echo(f"{'#':>2}  {'addon':<14} {'version':<9} {'state':<9} {'depends on':<20} distribution")
     rows = sorted(available.values(), key=lambda a: (position.get(a.name, 999), a.name))
     for a in rows:
-        state = "enabled" if a.name in position else "disabled"
+        state = "enabled" if a.name in position else ("broken" if a.broken else "disabled")
         num = str(position[a.name]) if a.name in position else "-"
         click.echo(f"{num:>2}  {a.name:<14} {a.version:<9} {state:<9} {', '.join(a.depends) or '-':<20} "
                    f"{a.distribution or '?'}")
@@ -308,6 +308,8 @@ def configure_jobs(ctx: Context, check=True):
 def worker(ctx, beat, concurrency, loglevel):
     """Run a Celery worker for Procura's jobs."""
     app = configure_jobs(ctx)
+    if not is_embedded_zodb(ctx.settings):  # fail now, not in every job (embedded: serve's ZEO, or a lock)
+        ctx.open_db(ctx.settings["procura.zodb_uri"]).close()
     argv = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", "--without-gossip",
             "--without-mingle"]
     if beat:
@@ -444,6 +446,95 @@ def serve(ctx, host, port, worker):
                     proc.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+
+
+
+# ---------------------------------------------------------------- reindex
+
+@main.command()
+@click.option("--type", "type_names", multiple=True, metavar="TYPE",
+              help="Only this type (repeatable); default: every type.")
+@click.option("--catalog/--no-catalog", default=True, show_default=True,
+              help="Rebuild the catalogs (list filters and sorting).")
+@click.option("--search/--no-search", default=True, show_default=True, help="Rebuild the full-text search index.")
+@click.option("--procs", default=min(4, os.cpu_count() or 1), show_default=True, type=click.IntRange(1, 16),
+              help="Processes analysing search documents.")
+@click.pass_obj
+def reindex(ctx, type_names, catalog, search, procs):
+    """Rebuild the catalogs and the search index from the database.
+
+    Safe while Procura runs: search keeps answering from the old index until the new one is
+    committed, and index jobs of the worker wait for the rebuild's lock.
+    """
+    import transaction
+
+    from procura.content import APP_KEY
+    from procura.search.service import SearchService
+    from procura.types.content import container_for
+    from procura.types.registry import collect_types
+
+    _enabled, _available, pm = ctx.addons()
+    types = collect_types(pm)
+    unknown = [n for n in type_names if n not in types]
+    if unknown:
+        fail(f"Unknown type(s): {', '.join(unknown)}; known: {', '.join(types.names()) or 'none'}")
+    names = list(dict.fromkeys(type_names)) or types.names()
+    db = ctx.open_db()
+    try:
+        if catalog:
+            for name in names:
+                _reindex_catalog(db, types[name], types)
+        if search:
+            service = SearchService(ctx.settings, types)
+            tm = transaction.TransactionManager()
+            conn = db.open(tm)
+            try:
+                tm.begin()
+                root = conn.root()[APP_KEY]
+                todo = [n for n in names if service.is_searchable(n) and n in root.get("types", {})]
+                total = sum(len(container_for(root, n)) for n in todo)
+                with click.progressbar(length=total, label="Search index", show_pos=True) as bar:
+                    count = service.rebuild(root, list(type_names) if type_names else None, progress=bar.update,
+                                            procs=procs)
+            finally:
+                tm.abort()
+                conn.close()
+            click.echo(f"Search index: {count} document(s) in {service.index.path}")
+    finally:
+        db.close()
+
+
+def _reindex_catalog(db, info, types):
+    import transaction
+
+    from procura.content import APP_KEY
+    from procura.types.content import container_for, ensure_containers
+
+    tm = transaction.TransactionManager()
+    conn = db.open(tm)
+    try:
+        root = conn.root()[APP_KEY]
+        ensure_containers(root, types)
+        container = container_for(root, info.name)
+        for name in container.keys():  # objects written without a docid (imports, repairs) get one
+            if name not in container.docid_of:
+                container.index(container[name], info)
+        with click.progressbar(length=len(container), label=f"Catalog {info.name}", show_pos=True) as bar:
+            def progress(count):
+                bar.update(1)
+                if count % 20000 == 0:  # keep memory flat: park changes in a savepoint, drop loaded objects
+                    tm.savepoint(optimistic=True)
+                    conn.cacheGC()
+
+            count = container.reindex_all(info, progress)
+        tm.get().note(f"procura reindex {info.name}")
+        tm.commit()
+        click.echo(f"Catalog {info.name}: {count} object(s)")
+    except BaseException:
+        tm.abort()
+        raise
+    finally:
+        conn.close()
 
 
 if __name__ == "__main__":

@@ -37,18 +37,36 @@ def open_db(uri: str) -> ZODB.DB:
             "postgres:// (see the README, Configuration)"
         ) from None
     except Exception as exc:  # noqa: BLE001 - zodburi raises plain ValueError/KeyError for bad options
-        raise DatabaseError(f"Invalid database URI {redact_uri(uri)}: {exc}") from None
+        raise DatabaseError(f"Invalid database URI {redact_uri(uri)}: {one_line(exc)}") from None
     try:
-        storage = factory()
+        with quiet_driver_warnings():
+            storage = factory()
     except Exception as exc:  # noqa: BLE001 - every driver has its own exceptions
         raise DatabaseError(
-            f"Cannot open the database {redact_uri(uri)}: {exc.__class__.__name__}: {str(exc).strip()}"
+            f"Cannot open the database {redact_uri(uri)}: {exc.__class__.__name__}: {one_line(exc)}"
         ) from None
     try:
         return ZODB.DB(storage, **dbkw)
     except Exception as exc:  # noqa: BLE001
         storage.close()
-        raise DatabaseError(f"Cannot open the database {redact_uri(uri)}: {exc}") from None
+        raise DatabaseError(f"Cannot open the database {redact_uri(uri)}: {one_line(exc)}") from None
+
+
+def one_line(exc: BaseException) -> str:
+    """A driver's message on one line (psycopg2's span several, with tabs)."""
+    return " ".join(str(exc).split())
+
+
+@contextmanager
+def quiet_driver_warnings():
+    """RelStorage logs a failed connection as a warning and then raises it; the error is enough."""
+    logger = logging.getLogger("relstorage")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def target_versions(addons: list[Addon], pm) -> dict[str, int]:
@@ -197,9 +215,14 @@ def upgrade(db: ZODB.DB, addons: list[Addon], pm, echo: Callable[[str], None] = 
                 app.schema_versions[step.addon] = step.version
                 tm.get().note(f"procura upgrade {step.addon} to {step.version}")
                 tm.commit()
-            except Exception:
+            except Exception as exc:
                 tm.abort()
-                raise
+                log.exception("evolve step %s %s failed", step.addon, step.version)
+                raise DatabaseError(
+                    f"Evolve step {step.addon} {step.version} ({step.title}) failed: "
+                    f"{exc.__class__.__name__}: {exc}. The database stays at {step.addon} schema "
+                    f"{app.schema_versions.get(step.addon)}; nothing of this step was saved"
+                ) from exc
         missing = check_versions(root, addons, pm)
         if missing:
             install(root, missing, addons, pm)

@@ -42,9 +42,16 @@ SETTINGS: list[Setting] = [
             "Language when neither the user nor the browser chooses one (`ru` or `en`)."),
     Setting("procura.default_timezone", "Europe/Moscow", "Time zone for users who have not chosen one."),
     Setting("procura.theme", "default", "Theme used when the user has not chosen one."),
+    Setting("procura.name_order", "last_first_middle",
+            "How person names are shown when the user has not chosen: `last_first_middle`, "
+            "`first_middle_last`, `first_last` or `last_initials` (Иванов И. П.)."),
+    Setting("procura.upload_max_bytes", "20971520", "Largest file a user may upload, in bytes (default 20 MB)."),
     Setting("procura.host", "127.0.0.1", "Address `procura serve` listens on."),
     Setting("procura.port", "6543", "Port `procura serve` listens on."),
     Setting("procura.threads", "4", "Web worker threads per process."),
+    Setting("procura.retry_attempts", "5",
+            "Times a request whose write conflicted with a concurrent one is run (with a random, growing "
+            "pause between tries) before the user gets a clear conflict message; nothing is saved then."),
     Setting("procura.trusted_proxy", "",
             "Address of the reverse proxy whose X-Forwarded-Proto/-For/-Host headers `procura serve` trusts "
             "(e.g. `127.0.0.1`); empty trusts none."),
@@ -61,6 +68,16 @@ SETTINGS: list[Setting] = [
     Setting("procura.zeo_socket", "",
             "Embedded run only: Unix socket of the ZEO server that `procura serve` puts in front of the FileStorage "
             "so that web and worker processes share it. Empty: `<var_dir>/zeo.sock`."),
+    Setting("procura.search.types", "",
+            "Comma-separated type names kept in the global search index. Empty: every type declared "
+            "`searchable`."),
+    Setting("procura.search.sync", "false",
+            "Index search documents in the web process right after each commit instead of through a "
+            "Celery job. Only for tests and single-process tools: with several processes the index must "
+            "have one writer (the worker). Tests (`procura.testing`) always index this way."),
+    Setting("procura.export.csv_delimiter", ";",
+            "Field separator of CSV exports: `;` (what Excel expects with a Russian locale) or `,`; "
+            "an export link may override it with `?delimiter=,` or `?delimiter=;`."),
 ]
 
 DEFAULTS = {s.key: s.default for s in SETTINGS}

@@ -3,7 +3,8 @@
 Fixtures
 - ``procura_settings``: resolved settings on a fresh ``tmp_path`` var folder with an in-memory
   ZODB (override ``procura_overrides`` in a conftest to change them, e.g. disabled addons).
-- ``procura_db``: the open database (closed after the test).
+- ``procura_db``: the open database (closed after the test); the default in-memory database
+  stores blobs in a folder of ``tmp_path``, so File and Image fields work.
 - ``app``: the WSGI app; ``testapp``: a WebTest ``TestApp`` on it.
 - ``root``: the application root in its own transaction (commit with ``transaction.commit()``).
 - ``make_user(login, password, roles)``: create a user; ``login(testapp, login, password)``:
@@ -11,8 +12,39 @@ Fixtures
 """
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
+
 import pytest
 import transaction
+
+# Every test builds a new app, and Chameleon compiles each page template again for every app
+# (about a second per test) unless compiled templates are cached on disk: do that for the test run.
+# This plugin is imported when pytest starts, before anything imports Chameleon.
+if not os.environ.get("CHAMELEON_CACHE"):
+    os.environ["CHAMELEON_CACHE"] = tempfile.mkdtemp(prefix="procura-chameleon-")
+    atexit.register(shutil.rmtree, os.environ["CHAMELEON_CACHE"], ignore_errors=True)
+
+
+def _register_rewritten_modules_with_pkg_resources():
+    """Let Pyramid find ``procura:locale/`` etc. when pytest has loaded the package itself.
+
+    In a regular (non-editable) install pytest rewrites the asserts of every module of the
+    distribution that provides this plugin, so ``procura`` is loaded by pytest's import hook; Pyramid
+    resolves asset specs with ``pkg_resources``, which refuses modules of a loader it does not know
+    ("unregistered loader type"). Modern pytest no longer registers its loader there: do it here.
+    """
+    try:
+        import pkg_resources
+        from _pytest.assertion.rewrite import AssertionRewritingHook
+    except ImportError:  # pragma: no cover - no pkg_resources or a different pytest layout
+        return
+    pkg_resources.register_loader_type(AssertionRewritingHook, pkg_resources.DefaultProvider)
+
+
+_register_rewritten_modules_with_pkg_resources()
 
 TEST_PASSWORD = "secret-pass-1"  # noqa: S105 - the password of test users
 
@@ -40,11 +72,22 @@ def procura_settings(tmp_path, procura_overrides):
     return make_settings(tmp_path, **procura_overrides)
 
 
+def memory_db_with_blobs(blob_dir):
+    """An in-memory ZODB that stores blobs (files) in ``blob_dir``; ``memory://`` alone has no blobs."""
+    import ZODB
+    from ZODB.blob import BlobStorage
+    from ZODB.MappingStorage import MappingStorage
+
+    return ZODB.DB(BlobStorage(str(blob_dir), MappingStorage()))
+
+
 @pytest.fixture
-def procura_db(procura_settings):
+def procura_db(procura_settings, tmp_path):
     from procura.db import open_db
 
-    db = open_db(procura_settings["procura.zodb_uri"])
+    uri = procura_settings["procura.zodb_uri"]
+    # The test default memory:// gets blob support (File/Image fields) from a folder in tmp_path.
+    db = memory_db_with_blobs(tmp_path / "test-blobs") if uri == "memory://" else open_db(uri)
     yield db
     db.close()
 
