@@ -41,6 +41,8 @@ setup(
         "whoosh-reloaded>=2.7.5",
         "ldap3>=2.9",
         "pyotp>=2.9",
+        # QR codes (SVG) for enrolling an authenticator app; pure Python, no imaging library needed.
+        "segno>=1.6",
         "reportlab>=4.0",
         "waitress>=3.0",
         "click>=8.1",

@@ -32,20 +32,13 @@ APP_SCRIPT = textwrap.dedent('''\
     import procura
     from procura import make_app
     from procura.content import APP_KEY
-    from procura.security import User
+    from procura.testing import create_test_user
     from procura.settings import resolve
 
     settings = resolve({"procura.var_dir": sys.argv[1], "procura.zodb_uri": "memory://",
                         "procura.testing": "true", "procura.default_locale": "en"})
     app = make_app(settings)
-    db = app.registry._zodb_databases[""]
-    tm = transaction.TransactionManager()
-    conn = db.open(tm)
-    user = User("anna")
-    user.set_password("pip-test-pass")
-    conn.root()[APP_KEY]["users"].add("anna", user)
-    tm.commit()
-    conn.close()
+    create_test_user(app.registry, "anna", "pip-test-pass")
 
     browser = TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
     form = browser.get("/login").forms["login-form"]

@@ -47,4 +47,8 @@ def make_app(settings: dict | None = None, *, db=None):
         if owns_db:  # a database the caller passed in stays the caller's to close
             db.close()
         raise
-    return config.make_wsgi_app()
+    app = config.make_wsgi_app()
+    from procura.security.roles import ensure_roles
+
+    ensure_roles(registry)
+    return app

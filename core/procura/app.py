@@ -45,7 +45,6 @@ def build_config(settings: dict) -> Configurator:
     from procura.types.registry import collect_types
 
     registry.procura_types = collect_types(pm)
-    registry.procura_role_grants = role_grants(registry.procura_types)
 
     config.include("pyramid_chameleon")
     config.include("pyramid_tm")
@@ -55,16 +54,19 @@ def build_config(settings: dict) -> Configurator:
     config.add_subscriber("procura.views.errors.retry_backoff", IBeforeRetry)
 
     secure = settings.get("procura.session_secure", "auto")
+    registry.procura_secret = read_secret(settings)
     config.set_session_factory(
         SignedCookieSessionFactory(
-            read_secret(settings),
+            registry.procura_secret,
             cookie_name="procura_session",
             httponly=True,
             samesite="Lax",
             secure=as_bool(secure) if secure != "auto" else False,
             max_age=None,
-            timeout=int(settings.get("procura.session_max_age", 28800)),
-            reissue_time=300,
+            # lifetime and idle timeout are enforced by procura.security.sessions (admin-editable);
+            # the cookie's own timeout is only the outer bound
+            timeout=max(int(settings.get("procura.session_max_age", 28800) or 28800), 7 * 24 * 3600),
+            reissue_time=60,
         )
     )
     config.set_security_policy(SecurityPolicy())
@@ -77,6 +79,9 @@ def build_config(settings: dict) -> Configurator:
     config.add_request_method(lambda r: r.registry.procura_pm, "pm", reify=True)
     config.add_request_method(lambda r: secrets.token_urlsafe(16), "csp_nonce", reify=True)
     config.add_request_method(render_widget, "render_widget")
+    from procura.security.grants import grants_for
+
+    config.add_request_method(grants_for, "grants", property=True)
 
     node_modules = Path(settings["procura.node_modules"])
     for name, sub in VENDOR_DIRS.items():
@@ -94,10 +99,14 @@ def build_config(settings: dict) -> Configurator:
     config.include("procura.types")
     config.include("procura.views")
     config.include("procura.api")
+    config.include("procura.security.views")
     config.add_subscriber("procura.app.add_renderer_globals", BeforeRender)
     config.add_subscriber("procura.app.security_headers", NewResponse)
     for addon in enabled:
         config.include(addon.package)
+    from procura.security.permissions import collect_permissions
+
+    registry.procura_permissions = collect_permissions(pm)
     return config
 
 
@@ -105,17 +114,6 @@ def csrf_applies(request) -> bool:
     if request.headers.get("Authorization"):
         return False
     return "procura_session" in request.cookies or not request.path.startswith("/api/")
-
-
-def role_grants(types) -> dict[str, set[str]]:
-    """Default role -> permissions table from the types' ``default_roles`` declarations."""
-    grants: dict[str, set[str]] = {}
-    for info in types:
-        for action, roles in info.default_roles.items():
-            permission = info.permission(action) if "." not in action else action
-            for role in roles:
-                grants.setdefault(role, set()).add(permission)
-    return grants
 
 
 def render_widget(request, widget):

@@ -188,29 +188,19 @@ def upgrade(ctx):
 @main.command()
 @click.pass_obj
 def demo(ctx):
-    """Load the demo data of the core and every enabled addon (idempotent)."""
-    import transaction
+    """Load the demo data of the core and every enabled addon (idempotent).
 
-    from procura.content import APP_KEY
+    Records are created through the write path (validation, catalog, search, audit) by a system
+    request of the configured application, one transaction per addon."""
+    from procura import make_app
+    from procura.demo import load_demo_data
 
     do_init(ctx, quiet=True)
-    enabled, _available, pm = ctx.addons()
+    _enabled, _available, pm = ctx.addons()
     db = ctx.open_db()
     try:
-        for name in ["procura"] + [a.name for a in enabled]:
-            tm = transaction.TransactionManager()
-            conn = db.open(tm)
-            try:
-                click.echo(f"Demo data: {name}")
-                pm.hook.procura_demo_data(root=conn.root()[APP_KEY], addon=name,
-                                          echo=lambda line: click.echo("  " + line))
-                tm.get().note(f"procura demo {name}")
-                tm.commit()
-            except BaseException:
-                tm.abort()
-                raise
-            finally:
-                conn.close()
+        app = make_app({**ctx.settings, "procura.search.sync": "true"}, db=db)
+        load_demo_data(app.registry, click.echo)
     finally:
         db.close()
     print_logins(pm)
@@ -247,16 +237,19 @@ def apikey_create(ctx, login, name, days):
     import transaction
 
     from procura.content import APP_KEY
+    from procura.security import create_token, get_user
 
     db = ctx.open_db()
     tm = transaction.TransactionManager()
     conn = db.open(tm)
     try:
-        users = conn.root()[APP_KEY]["users"]
-        user = users.get(login)
+        root = conn.root()[APP_KEY]
+        user = get_user(root, login)
         if user is None:
             fail(f"No user with the login '{login}'")
-        token = users.create_token(user, name=name, days=days or None)
+        if not user.active:
+            fail(f"The user '{login}' is deactivated")
+        token = create_token(root, user, name=name, days=days or None)
         tm.get().note(f"procura apikey create --user {login}")
         tm.commit()
     finally:

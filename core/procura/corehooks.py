@@ -7,23 +7,64 @@ from procura.ui import MenuItem
 
 CORE = "procura"
 
-# Demo sign-ins of the core: (login, password, full name, roles, what the user does).
+# Demo sign-ins (README): (login, password, (last, first, middle), position, team, roles, what they are).
 DEMO_USERS = [
-    ("admin", "admin-demo-2026", "Соколова Марина Викторовна", ["admin"], _("Administrator: every module and setting")),
-    ("requester", "requester-demo-2026", "Петров Илья Андреевич", ["requester"],
-     _("Requester: creates purchase requests")),
-    ("buyer", "buyer-demo-2026", "Кузнецова Ольга Игоревна", ["buyer"], _("Buyer: RFQs, quotations, orders")),
-    ("approver", "approver-demo-2026", "Смирнов Алексей Павлович", ["approver"],
-     _("Approver: department head who approves requests and contracts")),
-    ("lawyer", "lawyer-demo-2026", "Волкова Екатерина Дмитриевна", ["lawyer"],
-     _("Lawyer: reviews contracts")),
+    ("admin", "admin-demo-2026", ("Соколова", "Марина", "Викторовна"), "Системный администратор", "it",
+     ["admin"], _("Administrator: every module and setting")),
+    ("requester", "requester-demo-2026", ("Петров", "Илья", "Андреевич"), "Инженер-механик", "operations",
+     ["requester"], _("Requester: creates purchase requests")),
+    ("buyer", "buyer-demo-2026", ("Кузнецова", "Ольга", "Игоревна"), "Специалист по закупкам", "procurement",
+     ["buyer"], _("Buyer: RFQs, quotations, orders")),
+    ("approver", "approver-demo-2026", ("Смирнов", "Алексей", "Павлович"), "Начальник производства",
+     "operations", ["approver"], _("Approver: department head who approves requests and contracts")),
+    ("lawyer", "lawyer-demo-2026", ("Волкова", "Екатерина", "Дмитриевна"), "Юрисконсульт", "legal",
+     ["lawyer"], _("Lawyer: reviews contracts")),
 ]
+ADMIN_LOGIN, ADMIN_PASSWORD = DEMO_USERS[0][0], DEMO_USERS[0][1]
+# Roles of the demo users that the core does not declare itself (addons declare them with their
+# permissions; without those addons they are plain employee roles): name -> (title ru, title en).
+DEMO_ROLES = {
+    "requester": "Инициатор закупки", "buyer": "Закупщик", "approver": "Согласующий", "lawyer": "Юрист",
+}
+
+# Demo departments: (name, title, parent, head)
+DEMO_TEAMS = [
+    ("management", "Дирекция", None, "admin"),
+    ("procurement", "Отдел закупок", "management", None),
+    ("finance", "Финансовый отдел", "management", None),
+    ("legal", "Юридический отдел", "management", None),
+    ("it", "ИТ-отдел", "management", None),
+    ("operations", "Производственный отдел", "management", None),
+]
+
+
+@hookimpl
+def procura_register_types():
+    from procura.security.principals import PRINCIPAL_TYPES
+
+    return list(PRINCIPAL_TYPES)
+
+
+@hookimpl
+def procura_register_permissions():
+    from procura.security.permissions import CORE_PERMISSIONS
+
+    return list(CORE_PERMISSIONS)
+
+
+@hookimpl
+def procura_register_roles():
+    from procura.security.roles import CORE_ROLES
+
+    return list(CORE_ROLES)
 
 
 @hookimpl
 def procura_menu_items(request):
     return [
         MenuItem("home", _("Home"), route="home", icon="bi-house", order=0),
+        MenuItem("admin_security", _("Security settings"), route="admin_security", icon="bi-shield-check",
+                 order=890, permission="procura.admin", section="admin"),
         MenuItem("admin_status", _("System status"), route="admin_status", icon="bi-activity",
                  order=900, permission="procura.admin", section="admin"),
     ]
@@ -33,31 +74,45 @@ def procura_menu_items(request):
 def procura_install(root, addon):
     if addon != CORE:
         return
-    from procura.security import Users
+    from procura.security.store import ensure_auth_store
 
-    if "users" not in root:
-        root.add("users", Users())
+    ensure_auth_store(root)
 
 
 @hookimpl
-def procura_demo_data(root, addon, echo):
+def procura_demo_data(root, addon, echo, request):
     if addon != CORE:
         return
-    from procura.security import User
+    from procura.security import get_user
+    from procura.types.content import container_for
+    from procura.types.names import PersonName
 
-    users = root["users"]
-    for login, password, fullname, roles, _what in DEMO_USERS:
-        if login in users:
+    svc = request.types
+    teams = container_for(root, "team")
+    info = svc.info("team")
+    for name, title, parent, head in DEMO_TEAMS:
+        if name not in teams:
+            svc.create(info, {"name": name, "label": title, "parent": parent, "manager": head,
+                              "kind": "department"})
+            echo(f"team {name}")
+    roles = container_for(root, "role")
+    for name, title in DEMO_ROLES.items():
+        if name not in roles:
+            svc.create(svc.info("role"), {"name": name, "label": title, "kind": "staff", "login_hours": "any"})
+            echo(f"role {name}")
+    for login, password, name, position, team, user_roles, _what in DEMO_USERS:
+        if get_user(root, login) is not None:
             continue
-        user = User(login, fullname=fullname, email=f"{login}@procura.example", roles=roles)
+        user = svc.create(svc.info("user"), {
+            "login": login, "name": PersonName(*name), "email": f"{login}@procura.example", "kind": "staff",
+            "active": True, "position": position, "roles": tuple(user_roles), "teams": (team,)})
         user.set_password(password)
-        users.add(login, user)
         echo(f"user {login}")
 
 
 @hookimpl
 def procura_demo_logins():
-    return [(login, password, what) for login, password, _f, _r, what in DEMO_USERS]
+    return [(login, password, what) for login, password, *_rest, what in DEMO_USERS]
 
 
 @hookimpl

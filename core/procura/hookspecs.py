@@ -16,8 +16,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from pyramid.request import Request
 
     from procura.addons import EvolveStep
+    from procura.security.auth import AuthMethod
+    from procura.security.permissions import Permission
+    from procura.security.roles import RoleDecl
     from procura.types import TypeInfo
-    from procura.ui import DashboardWidget, MenuItem
+    from procura.ui import DashboardWidget, MenuItem, RecordAction, RecordPanel
 
 hookspec = pluggy.HookspecMarker("procura")
 
@@ -30,6 +33,70 @@ def procura_register_types() -> "list[TypeInfo]":
     and their OpenAPI description, catalog indexes, search documents, the audit trail, the activity
     feed, print and export, and the permissions ``<addon>.<action>-<type>`` (create, read, edit,
     delete). A type name declared twice, or a reserved one, stops start-up naming both addons.
+    """
+
+
+@hookspec
+def procura_extend_types() -> "dict[str, list]":
+    """Fields an addon adds to types declared by the core or by other addons.
+
+    Return ``{type_name: [Field, ...]}``; types that are not installed are skipped, so an addon can
+    extend another one's type without depending on it (the suppliers addon adds a counterparty
+    link to the core's ``user`` type for portal users). A field name the type already has stops
+    start-up naming both addons. The added fields behave like declared ones in every channel.
+    """
+
+
+@hookspec
+def procura_register_permissions() -> "list[Permission]":
+    """Named permissions of the addon beyond its types' create/read/edit/delete/actions.
+
+    Return a list of :class:`procura.security.permissions.Permission` ``(name, title, description,
+    default_roles, group)``; names are ``<addon>.<verb>-<noun>``. The core lists them on the role
+    editor (admins grant them per role) and in ``docs/permissions.md``; ``default_roles`` is the
+    addon's reviewable role -> permission table. A name declared twice stops start-up.
+    """
+
+
+@hookspec
+def procura_register_roles() -> "list[RoleDecl]":
+    """Roles the addon's defaults refer to: :class:`procura.security.roles.RoleDecl`
+    ``(name, title, description, kind)``.
+
+    At start-up every declared role that the database lacks is created (titled in the
+    installation's default language); administrators then edit it like any role. Roles named in
+    ``default_roles`` but not declared still work by name; declaring them gives them a title.
+    """
+
+
+@hookspec
+def procura_auth_methods(request: "Request") -> "list[AuthMethod]":
+    """Sign-in methods besides login and password (OIDC providers, LDAP is a password method).
+
+    Return :class:`procura.security.auth.AuthMethod` ``(name, title, url, icon, order)`` items: the
+    sign-in page shows one button per method leading to ``url``, where the addon's own views run
+    the method and finish with ``procura.security.auth.complete_sign_in(request, user, method)``
+    (which applies lockout, working hours, the second factor and the login audit).
+    """
+
+
+@hookspec
+def procura_record_actions(request: "Request", info: "TypeInfo", obj: Any) -> "list[RecordAction]":
+    """Extra buttons on a record's detail page (beside Edit and the workflow actions).
+
+    Return :class:`procura.ui.RecordAction` items ``(name, title, url, icon, method, style,
+    confirm, order)``; check the user's permissions before offering one. Called for every type:
+    return nothing for types that are not yours.
+    """
+
+
+@hookspec
+def procura_record_panels(request: "Request", info: "TypeInfo", obj: Any) -> "list[RecordPanel]":
+    """Extra panels on a record's detail page (approval sheet, comparison, history with a supplier).
+
+    Return :class:`procura.ui.RecordPanel` items ``(name, title, html, order, side)``: ``html`` is
+    markup the addon rendered itself (escape user data; render with Chameleon); ``side=True`` puts
+    the panel in the right column above the activity feed.
     """
 
 
@@ -74,11 +141,13 @@ def procura_install(root: Any, addon: str) -> None:
 
 
 @hookspec
-def procura_demo_data(root: Any, addon: str, echo: Callable[[str], None]) -> None:
+def procura_demo_data(root: Any, addon: str, echo: Callable[[str], None], request: "Request") -> None:
     """Load the addon's demo data into ``root`` (``procura demo``), in addon dependency order.
 
     ``addon`` names the addon whose turn it is; act only on your own. ``echo`` prints a progress
-    line. Must be idempotent: running ``procura demo`` twice creates nothing twice.
+    line. ``request`` is a system request: create records through ``request.types`` (the service
+    path: validation, catalog, search, audit). Must be idempotent: running ``procura demo`` twice
+    creates nothing twice.
     """
 
 

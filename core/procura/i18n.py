@@ -17,6 +17,7 @@ def negotiate_locale(request):
     settings = request.registry.settings
     available = settings.get("procura.available_locales", list(LANGUAGES))
     for candidate in (
+        getattr(request, "_LOCALE_", None),
         request.params.get("_LOCALE_"),
         request.cookies.get(LOCALE_COOKIE),
         _user_locale(request),

@@ -116,22 +116,76 @@ def root(app, procura_db):
     conn.close()
 
 
+def _person_name(fullname, login):
+    """``fullname`` in the default display order, last first middle ("Иванова Анна Петровна")."""
+    from procura.types.names import PersonName
+
+    parts = (fullname or "").split()
+    if not parts:
+        return PersonName(login, "", "")  # shown as the login, as before a name is set
+    return PersonName(parts[0], parts[1] if len(parts) > 1 else "", " ".join(parts[2:]))
+
+
+def create_test_user(registry, login, password=TEST_PASSWORD, roles=(), teams=(), fullname="", **fields):
+    """Create a user through the write path (roles that do not exist yet are created, with the
+    defaults the types declare for that role name). ``roles=["portal"]`` makes a portal user."""
+    from procura.types.content import container_for
+    from procura.types.system import in_own_transaction
+
+    roles = list(roles)
+    kind = "portal" if "portal" in roles else "staff"
+    roles = [r for r in roles if r not in ("portal", "user")]
+
+    def create(request):
+        svc = request.types
+        role_box = container_for(request.app_root, "role")
+        for name in roles:
+            if name not in role_box:
+                svc.create(svc.info("role"), {"name": name, "label": name.capitalize(), "kind": kind,
+                                              "login_hours": "any"})
+        team_box = container_for(request.app_root, "team")
+        for name in teams:
+            if name not in team_box:
+                svc.create(svc.info("team"), {"name": name, "label": name.capitalize(), "kind": "team"})
+        data = {"login": login, "name": _person_name(fullname, login), "kind": kind, "active": True,
+                "roles": tuple(roles), "teams": tuple(teams)}
+        data.update(fields)
+        user = svc.create(svc.info("user"), data)
+        if password:
+            user.set_password(password)
+        return user.login
+
+    return in_own_transaction(registry, create, note=f"test user {login}")
+
+
+def set_grants(registry, role, *, types=None, fields=None, permissions=None):
+    """Change a role's grants through the write path (as an administrator does on the role form):
+    ``types={"gadget": {"read": "none"}}``, ``fields={"gadget": {"price": "hidden"}}``,
+    ``permissions={"procura.export": False}``; entries merge into what the role states already."""
+    import copy
+
+    from procura.types.content import container_for
+    from procura.types.system import in_own_transaction
+
+    def change(request):
+        svc = request.types
+        obj = container_for(request.app_root, "role")[role]
+        grants = copy.deepcopy(dict(getattr(obj, "grants", None) or {}))
+        for key, value in (("types", types), ("fields", fields)):
+            for type_name, entries in (value or {}).items():
+                grants.setdefault(key, {}).setdefault(type_name, {}).update(entries)
+        grants.setdefault("permissions", {}).update(permissions or {})
+        grants.setdefault("types", {})
+        grants.setdefault("fields", {})
+        svc.update(obj, {"grants": grants})
+
+    in_own_transaction(registry, change, note=f"test grants of {role}")
+
+
 @pytest.fixture
 def make_user(app, procura_db):
-    from procura.content import APP_KEY
-    from procura.security import User
-
     def _make(login, password=TEST_PASSWORD, roles=(), **kw):
-        tm = transaction.TransactionManager()
-        conn = procura_db.open(tm)
-        try:
-            user = User(login, roles=list(roles), **kw)
-            user.set_password(password)
-            conn.root()[APP_KEY]["users"].add(login, user)
-            tm.commit()
-        finally:
-            conn.close()
-        return login
+        return create_test_user(app.registry, login, password, roles, **kw)
 
     return _make
 

@@ -34,3 +34,34 @@ class DashboardWidget:
     values: dict = field(default_factory=dict)
     order: int = 100
     permission: str | None = "procura.view"
+
+
+@dataclass(frozen=True)
+class RecordAction:
+    """A button on a record's detail page (``procura_record_actions``).
+
+    ``method`` "get" makes a link, "post" a small form with the CSRF token (``confirm``: a
+    translatable question asked first); ``style`` a Bootstrap button colour; lower ``order`` first.
+    ``menu=True`` puts it in the "More" menu instead of the button row.
+    """
+
+    name: str
+    title: Any
+    url: str
+    icon: str = ""
+    method: str = "get"
+    style: str = "outline-secondary"
+    confirm: Any = None
+    order: int = 100
+    menu: bool = False
+
+
+@dataclass(frozen=True)
+class RecordPanel:
+    """A panel on a record's detail page (``procura_record_panels``): ``html`` rendered by the addon."""
+
+    name: str
+    title: Any
+    html: str
+    order: int = 100
+    side: bool = False

@@ -5,7 +5,7 @@ import datetime as dt
 
 import transaction
 from procura.content import APP_KEY
-from procura.security import token_digest
+from procura.security import create_token, get_user, token_digest
 from procura.testing import do_login
 
 API = "/api/v1"
@@ -24,9 +24,8 @@ def _with_root(procura_db, fn):
 
 def bearer_token(procura_db, login, *, expired=False) -> str:
     def make(root):
-        users = root["users"]
-        user = users[login]
-        token = users.create_token(user, name="test")
+        user = get_user(root, login)
+        token = create_token(root, user, name="test")
         if expired:
             digest = token_digest(token)
             meta = dict(user.api_tokens[digest])

@@ -46,6 +46,7 @@ SPECIMEN = TypeInfo(
             f.Integer("quantity", _("Quantity"), min=1, required=True),
             f.Enum("role", _("Role"), choices=[("main", _("Main")), ("spare", _("Spare"))]),
         ]),
+        f.LinkSet("part_set", _("Part set"), target="specimen_part", indexed=True),
         f.Parent("parent", _("Parent"), targets=("specimen_part", "specimen"), indexed=True),
         f.UserField("responsible", _("Responsible"), indexed=True),
         f.TeamField("team", _("Team"), indexed=True),

@@ -31,7 +31,7 @@ GADGET = TypeInfo(
             Transition("reopen", _("Reopen"), ("done", "dropped"), "active", permission="sampletype.reopen-gadget"),
         ],
     ),
-    default_roles={"create": ["user"], "read": ["user"], "edit": ["user"], "delete": ["user"]},
+    default_roles={"create": ["user"], "read": {"user": "all", "portal": "all"}, "edit": ["user"], "delete": ["user"]},
 )
 
 

@@ -325,10 +325,13 @@ def test_without_auth_is_401(testapp, make_user, procura_db, anna):
 
 def test_expired_or_unknown_token_is_refused(testapp, make_user, procura_db):
     make_user("anna")
-    for token in (bearer_token(procura_db, "anna", expired=True), "prc_not-a-token"):
+    for token, why in ((bearer_token(procura_db, "anna", expired=True), "has expired"),
+                       ("prc_not-a-token", "is not valid")):
         client = Client(testapp, {"Authorization": f"Bearer {token}"})
-        body = problem(client.get("/gadget", status=401), 401)
-        assert "Authentication" in body["title"]
+        response = client.get("/gadget", status=401)
+        body = problem(response, 401)
+        assert body["title"] == "Invalid API token" and why in body["detail"]
+        assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
         problem(client.post("/gadget", {"name": "X"}, status=401), 401)
     assert stored_count(procura_db, "gadget") == 0
 

@@ -76,6 +76,24 @@ def webapp(installation):
     app.registry._zodb_databases[""].close()
 
 
+class Users:
+    """The user container of a root, with the token functions of ``procura.security``."""
+
+    def __init__(self, root):
+        from procura.security import users_container
+
+        self.root = root
+        self.box = users_container(root)
+
+    def __getitem__(self, login):
+        return self.box[login]
+
+    def create_token(self, user, **kw):
+        from procura.security import create_token
+
+        return create_token(self.root, user, **kw)
+
+
 def with_users(webapp, change):
     """Run change(users) in its own transaction on the web app's database."""
     db = webapp.app.registry._zodb_databases[""]
@@ -83,7 +101,7 @@ def with_users(webapp, change):
     conn = db.open(tm)
     try:
         with tm:
-            return change(conn.root()[APP_KEY]["users"])
+            return change(Users(conn.root()[APP_KEY]))
     finally:
         conn.close()
 
@@ -123,7 +141,9 @@ def test_demo_twice_creates_the_demo_users_once(installation):
     db = installation.db()
     try:
         conn = db.open()
-        users = conn.root()[APP_KEY]["users"]
+        from procura.security import users_container
+
+        users = users_container(conn.root()[APP_KEY])
         assert sorted(users) == ["admin", "approver", "buyer", "lawyer", "requester"]
         assert len(users) == 5
         assert users["admin"].check_password("admin-demo-2026")
@@ -190,7 +210,7 @@ def test_expired_token_is_refused(webapp):
 
     with_users(webapp, expire)
     response = webapp.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}, status=401)
-    assert "Authentication required" in _problem(response, 401)["title"]
+    assert "has expired" in _problem(response, 401)["detail"]
 
 
 def test_revoked_token_is_refused(webapp):

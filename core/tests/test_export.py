@@ -198,8 +198,9 @@ def test_export_needs_the_export_permission_and_read(app, users, login, monkeypa
     monkeypatch.setattr(access, "can", lambda request, action, info, obj=None: False)
     anna.get("/t/gadget/export.csv", status=403)
     monkeypatch.undo()
-    grants = app.registry.procura_role_grants
-    monkeypatch.setitem(grants, "user", set(grants["user"]) - {"procura.export"})
+    from procura.testing import set_grants
+
+    set_grants(app.registry, "user", permissions={"procura.export": False})
     anna.get("/t/gadget/export.csv", status=403)
     client(app, login, "root").get("/t/gadget/export.csv", status=200)  # admins hold every permission
 
@@ -215,15 +216,9 @@ def test_csv_delimiter_setting(tmp_path, make_user, login):
     try:
         app = make_app(settings, db=db)
         bulk_create(db, 3)
-        tm = transaction.TransactionManager()
-        conn = db.open(tm)
-        from procura.security import User
+        from procura.testing import create_test_user
 
-        user = User("anna")
-        user.set_password("secret-pass-1")
-        conn.root()[APP_KEY]["users"].add("anna", user)
-        tm.commit()
-        conn.close()
+        create_test_user(app.registry, "anna", "secret-pass-1")
         body = client(app, login, "anna").get("/t/gadget/export.csv").body
         assert read_csv(body, ",")[0][:2] == ["ID", "Name"] and len(read_csv(body, ",")) == 4
     finally:

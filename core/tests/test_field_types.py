@@ -46,8 +46,7 @@ def b64(data: bytes) -> str:
 def env(tmp_path_factory):
     from procura import make_app
     from procura.db import open_db
-    from procura.security import User
-    from procura.testing import make_settings
+    from procura.testing import create_test_user, make_settings
 
     tmp = tmp_path_factory.mktemp("fieldtypes")
     var = tmp / "var"
@@ -59,11 +58,16 @@ def env(tmp_path_factory):
     })
     db = open_db(settings["procura.zodb_uri"])
     app = make_app(settings, db=db)
+    create_test_user(app.registry, "anna", fullname="Анна Петрова")
+    create_test_user(app.registry, "gone", active=False)
+
+    def team(request):
+        request.types.create(request.types.info("team"), {"name": "buyers", "label": "Закупки", "kind": "team"})
+
+    from procura.types.system import in_own_transaction
+
+    in_own_transaction(app.registry, team)
     with Env(app, "en") as (svc, request):
-        users = request.app_root["users"]
-        users.add("anna", User("anna", fullname="Анна Петрова"))
-        gone = users.add("gone", User("gone"))
-        gone.active = False
         part = svc.info("specimen_part")
         for name in ("Болт", "Гайка", "Шайба"):
             svc.create(part, svc.validate_json(part, {"name": name}))
@@ -154,6 +158,8 @@ GOOD = [  # (field, JSON in, JSON out (None: same as in))
     ("part", "P-001", None),
     ("parts", [{"id": "P-001", "quantity": 2, "role": "main"}, {"id": "P-002", "quantity": 1}],
      [{"id": "P-001", "quantity": 2, "role": "main"}, {"id": "P-002", "quantity": 1, "role": None}]),
+    ("part_set", ["P-002", "P-001", "P-002"], ["P-001", "P-002"]),
+    ("part_set", [], None),
     ("parent", {"type": "specimen_part", "id": "P-002"}, None),
     ("responsible", "anna", None),
     ("attachment", {"filename": "../../etc/report.pdf", "content_base64": b64(PDF)},
@@ -214,6 +220,10 @@ BAD = [  # (field, JSON in, error key (None: the field name))
     ("part", "P-999", None),
     ("part", "P-003", None),  # in the trash
     ("part", 5, None),
+    ("part_set", ["P-001", "P-999"], None),
+    ("part_set", ["P-003"], None),  # in the trash
+    ("part_set", "P-001", None),
+    ("part_set", [1], None),
     ("parts", [{"id": "P-001", "quantity": 0}], "parts.0.quantity"),
     ("parts", [{"id": "P-001", "quantity": 1}, {"id": "P-404", "quantity": 1}], "parts.1.id"),
     ("parts", [{"id": "P-001", "quantity": 1}, {"id": "P-001", "quantity": 2}], "parts.1.id"),
@@ -226,7 +236,7 @@ BAD = [  # (field, JSON in, error key (None: the field name))
     ("parent", "P-001", None),
     ("responsible", "nobody", None),
     ("responsible", "gone", None),  # deactivated
-    ("team", "buyers", None),  # no teams folder yet
+    ("team", "sellers", None),  # no such team
     ("attachment", {"filename": "a.txt", "content_base64": "not base64!"}, None),
     ("attachment", {"filename": "big.txt", "content_base64": b64(b"x" * 5000)}, None),
     ("attachment", {"filename": "empty.txt", "content_base64": ""}, None),
@@ -265,7 +275,7 @@ def _subset(actual, expected):
 def test_every_field_type_is_exercised():
     from fieldtypes_hooks import SPECIMEN
 
-    kinds = {fld.kind for fld in SPECIMEN.fields}
+    kinds = {fld.kind for fld in SPECIMEN.fields} | {"role_grants"}  # a role's own field: test_security_roles
     assert set(f.FIELD_TYPES) <= kinds, sorted(set(f.FIELD_TYPES) - kinds)
     assert {name for name, *_rest in GOOD} | {"team"} == set(SPECIMEN.field_names)
     assert {name for name, *_rest in BAD} == set(SPECIMEN.field_names)
@@ -311,7 +321,7 @@ def test_openapi_fragments_are_valid_json_schema(svc):
     for field in info.fields:
         schema = field.openapi()
         Draft202012Validator.check_schema(schema)
-        if not field.required and field.kind not in ("multi_enum", "link_many", "json"):
+        if not field.required and field.kind not in ("multi_enum", "link_many", "link_set", "json"):
             Draft202012Validator(schema).validate(None)
     required = f.AddressField("a", "A", required=True).openapi()
     assert required["type"] == "object" and set(required["properties"]) == {
@@ -326,7 +336,7 @@ SAMPLE = {
     "due": "2026-03-05", "at": "2026-03-05T07:30:00Z", "effort": "1d 2h 30m", "size": "l",
     "tags": ["a", "b"], "email": "a@example.com", "phone": "+74951234567", "site": "https://example.com",
     "address": ADDRESS, "contact": {"last": "Иванов", "first": "Иван", "middle": "Петрович"},
-    "part": "P-001", "parts": [{"id": "P-002", "quantity": 3, "role": "spare"}],
+    "part": "P-001", "parts": [{"id": "P-002", "quantity": 3, "role": "spare"}], "part_set": ["P-002", "P-001"],
     "parent": {"type": "specimen_part", "id": "P-001"}, "responsible": "anna",
     "attachment": {"filename": "r.pdf", "content_base64": b64(PDF)},
     "photo": {"filename": "p.png", "content_base64": b64(PNG)}, "ean": "4006381333931",
@@ -347,7 +357,8 @@ DISPLAY = {  # field: (en, ru)
                 "123456, Россия, Московская обл., Москва, ул. Ленина, д. 1"),
     "contact": ("Иванов Иван Петрович", "Иванов Иван Петрович"),
     "part": ("Болт", "Болт"),
-    "parts": ("Гайка (Quantity: 3, Role: Spare)", "Гайка (Quantity: 3, Role: Spare)"),
+    "parts": ("Гайка (Quantity: 3, Role: Spare)", "Гайка (Quantity: 3, Роль: Spare)"),  # "Role" is a core message
+    "part_set": ("Болт, Гайка", "Болт, Гайка"),
     "parent": ("Part: Болт", "Part: Болт"),
     "responsible": ("Анна Петрова", "Анна Петрова"),
     "attachment": (f"r.pdf ({len(PDF)}\u00a0B)", f"r.pdf ({len(PDF)}\u00a0B)"),
@@ -681,15 +692,7 @@ def test_link_validation_without_a_request_is_deferred_to_bind(svc):
     assert bound.deserialize({"part": "P-001"}) == {"part": "P-001"}
 
 
-def test_team_field_checks_the_teams_folder_once_it_exists(svc):
-    from persistent import Persistent
-    from procura.content import Folder
-
-    class Team(Persistent):
-        title = "Закупки"
-
-    svc.request.app_root.add("teams", Folder())
-    svc.request.app_root["teams"].add("buyers", Team())
+def test_team_field_checks_the_team_exists(svc):
     obj = create(svc, {"team": "buyers"})
     assert obj.team == "buyers" and svc.info("specimen").field("team").display("buyers", svc.request) == "Закупки"
     with pytest.raises(ValidationFailed) as exc:

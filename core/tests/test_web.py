@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 import transaction
 from procura.content import APP_KEY
+from procura.security import create_token, get_user
 from procura.testing import TEST_PASSWORD
 from webtest import TestApp
 
@@ -22,7 +23,7 @@ def stored_user(procura_db, login):
     """A fresh look at a user as committed in the database: {attribute: value}."""
     conn = procura_db.open(transaction.TransactionManager())
     try:
-        user = conn.root()[APP_KEY]["users"][login]
+        user = get_user(conn.root()[APP_KEY], login)
         return {k: getattr(user, k) for k in ("fullname", "email", "locale", "timezone")}
     finally:
         conn.close()
@@ -33,8 +34,8 @@ def bearer_token(procura_db, login):
     conn = procura_db.open(tm)
     try:
         with tm:
-            users = conn.root()[APP_KEY]["users"]
-            return users.create_token(users[login], name="test")
+            root = conn.root()[APP_KEY]
+            return create_token(root, get_user(root, login), name="test")
     finally:
         conn.close()
 
@@ -284,15 +285,15 @@ def test_profile_form_saves(testapp, make_user, login, procura_db):
     make_user("anna", fullname="Anna", locale="en")
     login(testapp, "anna")
     form = testapp.get("/profile").forms["profile-form"]
-    assert form["fullname"].value == "Anna"
-    form["fullname"] = "Анна Петровна Иванова"
+    assert form["last"].value == "Anna"
+    form["last"], form["first"], form["middle"] = "Иванова", "Анна", "Петровна"
     form["locale"] = "ru"
     form["timezone"] = "Asia/Yekaterinburg"
     response = form.submit("save")
     assert response.status_int == 303
     assert response.headers["Location"] == "http://localhost/profile"
     stored = stored_user(procura_db, "anna")
-    assert stored["fullname"] == "Анна Петровна Иванова"
+    assert stored["fullname"] == "Иванова Анна Петровна"
     assert stored["locale"] == "ru"
     assert stored["timezone"] == "Asia/Yekaterinburg"
     page = response.follow()
@@ -305,7 +306,7 @@ def test_profile_rejects_an_unknown_time_zone_and_stores_nothing(testapp, make_u
     login(testapp, "anna")
     before = stored_user(procura_db, "anna")
     form = testapp.get("/profile").forms["profile-form"]
-    form["fullname"] = "Changed Name"
+    form["last"] = "Changed"
     form["timezone"].force_value("Mars/Olympus_Mons")
     response = form.submit("save")
     assert response.status_int == 200
@@ -316,7 +317,7 @@ def test_profile_rejects_an_unknown_time_zone_and_stores_nothing(testapp, make_u
     error = error or select.find_next_sibling(class_="invalid-feedback")
     assert error is not None and error.get_text(strip=True) == "Unknown time zone"
     assert "is-invalid" in select["class"]
-    assert "is-invalid" not in response.html.find(attrs={"name": "fullname"}).get("class", [])
+    assert "is-invalid" not in response.html.find(attrs={"name": "last"}).get("class", [])
     assert stored_user(procura_db, "anna") == before
 
 
@@ -380,7 +381,7 @@ def test_api_patch_me_with_invalid_email_is_422_and_stores_nothing(testapp, make
     make_user("anna", fullname="Anna", email="anna@example.org")
     token = bearer_token(procura_db, "anna")
     before = stored_user(procura_db, "anna")
-    response = testapp.patch_json("/api/v1/me", {"fullname": "New Name", "email": "not-an-email"},
+    response = testapp.patch_json("/api/v1/me", {"name": {"last": "New"}, "email": "not-an-email"},
                                   headers={"Authorization": f"Bearer {token}"}, status=422)
     body = problem(response, 422)
     assert set(body["errors"]) == {"email"}
@@ -391,11 +392,15 @@ def test_api_patch_me_with_invalid_email_is_422_and_stores_nothing(testapp, make
 def test_api_patch_me_with_valid_data_is_stored(testapp, make_user, procura_db):
     make_user("anna", fullname="Anna", email="anna@example.org")
     token = bearer_token(procura_db, "anna")
-    response = testapp.patch_json("/api/v1/me", {"fullname": "New Name", "email": "new@example.org"},
+    response = testapp.patch_json("/api/v1/me", {"name": {"last": "Newman", "first": "Anna"},
+                                                 "email": "new@example.org"},
                                   headers={"Authorization": f"Bearer {token}"})
     assert response.json["email"] == "new@example.org"
     stored = stored_user(procura_db, "anna")
-    assert (stored["fullname"], stored["email"]) == ("New Name", "new@example.org")
+    assert (stored["fullname"], stored["email"]) == ("Newman Anna", "new@example.org")
+    refused = testapp.patch_json("/api/v1/me", {"roles": ["admin"]}, headers={"Authorization": f"Bearer {token}"},
+                                 status=422)
+    assert "roles" in problem(refused, 422)["errors"]  # one's own roles are not a profile field
 
 
 def test_api_patch_with_session_cookie_needs_the_csrf_token(testapp, make_user, login, procura_db):

@@ -19,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import transaction
 from browserkit import DESKTOP
 
 CHROMIUM = os.environ.get("PROCURA_CHROMIUM") or "/usr/bin/chromium"
@@ -64,8 +63,8 @@ def browser_available():
 def live_server(tmp_path_factory):
     """Base URL of the real app (waitress, FileStorage, demo data) on 127.0.0.1 and a free port."""
     from procura import make_app
-    from procura.content import APP_KEY
     from procura.db import open_db
+    from procura.demo import load_demo_data
     from procura.testing import make_settings
     from waitress.server import create_server
 
@@ -79,15 +78,7 @@ def live_server(tmp_path_factory):
     db = open_db(settings["procura.zodb_uri"])
     app = make_app(settings, db=db)
     registry = app.registry
-    # What `procura demo` does: the core's demo data, then every enabled addon's, one commit each.
-    for name in ["procura"] + [a.name for a in registry.procura_addons]:
-        tm = transaction.TransactionManager()
-        conn = db.open(tm)
-        try:
-            registry.procura_pm.hook.procura_demo_data(root=conn.root()[APP_KEY], addon=name, echo=lambda line: None)
-            tm.commit()
-        finally:
-            conn.close()
+    load_demo_data(registry)  # what `procura demo` does
 
     server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="procura-test")
     thread = threading.Thread(target=server.run, name="procura-live-server", daemon=True)

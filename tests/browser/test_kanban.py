@@ -17,7 +17,6 @@ import threading
 from pathlib import Path
 
 import pytest
-import transaction
 from browserkit import (
     DESKTOP,
     PHONE,
@@ -38,21 +37,12 @@ PASSWORD = "kanban-pass-2026"  # noqa: S105 - a test user's password
 
 def _seed(app, db):
     """Users and gadgets in several statuses, created through the service like any other write."""
-    from procura.content import APP_KEY
-    from procura.security import User
+    from procura.testing import create_test_user
     from pyramid.request import Request
     from pyramid.scripting import prepare
 
-    tm = transaction.TransactionManager()
-    conn = db.open(tm)
-    try:
-        users = conn.root()[APP_KEY]["users"]
-        user = User("olga", fullname="Кузнецова Ольга Игоревна", email="olga@procura.example")
-        user.set_password(PASSWORD)
-        users.add("olga", user)
-        tm.commit()
-    finally:
-        conn.close()
+    create_test_user(app.registry, "olga", PASSWORD, fullname="Кузнецова Ольга Игоревна",
+                     email="olga@procura.example")
 
     request = Request.blank("/")
     env = prepare(request=request, registry=app.registry)

@@ -107,7 +107,8 @@ def test_profile_form_and_saved_toast(browser):
     browser.find_element(By.ID, "profile-link").click()
     form = wait(browser, lambda d: d.find_element(By.ID, "profile-form"))
     assert unlabelled_inputs(browser) == []
-    assert form.find_element(By.NAME, "fullname").get_attribute("value") == ADMIN_NAME
+    assert form.find_element(By.NAME, "last").get_attribute("value") == ADMIN_NAME.split()[0]
+    assert form.find_element(By.NAME, "first").get_attribute("value") == ADMIN_NAME.split()[1]
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     toast = wait(browser, lambda d: next((t for t in d.find_elements(By.CSS_SELECTOR, "#toasts .toast")
                                           if t.is_displayed()), None), message="no toast after saving the profile")

@@ -41,7 +41,9 @@ def test_both_nodes_serve_the_same_database(cluster, admin_token):
 
 def test_a_commit_through_one_node_is_read_through_the_other(cluster, admin_token):
     for writer, reader, locale in ((cluster.a, cluster.b, "en"), (cluster.b, cluster.a, "ru")):
-        change = {"fullname": f"Мультиузел {uuid.uuid4().hex[:8]}", "locale": locale}
+        marker = "".join("абвгдежзиклмнопрстуфхцчшэюя"[b % 27] for b in uuid.uuid4().bytes[:8])
+        change = {"name": {"last": f"Мультиузел-{marker}", "first": "Марина", "middle": ""},
+                  "locale": locale}
         patched = requests.patch(f"{writer.base}/api/v1/me", json=change, headers=bearer(admin_token), timeout=30)
         assert patched.status_code == 200, patched.text
         assert {k: patched.json()[k] for k in change} == change

@@ -43,8 +43,8 @@ def test_demo_admin_signs_in_through_the_form(embedded):
     with requests.Session() as s:
         home = sign_in(s, embedded.base, "admin", ADMIN_PASSWORD)
         assert 'id="welcome"' in home.text
-        fullname = next(f for login, _p, f, *_rest in DEMO_USERS if login == "admin")
-        assert fullname in home.text
+        name = next(n for login, _p, n, *_rest in DEMO_USERS if login == "admin")
+        assert " ".join(name) in home.text  # shown last first middle
         # a wrong password is refused by the same form
     with requests.Session() as s:
         with pytest.raises(AssertionError):
@@ -63,7 +63,8 @@ def test_worker_with_beat_records_the_heartbeat(embedded):
     client.conf.update(
         broker_url="filesystem://",
         broker_transport_options={"data_folder_in": str(base / "queue"), "data_folder_out": str(base / "queue"),
-                                  "processed_folder": str(base / "processed"), "store_processed": False},
+                                  "processed_folder": str(base / "processed"), "store_processed": False,
+                                  "control_folder": str(base / "control")},
         result_backend=f"file://{base / 'results'}",
         task_serializer="json", accept_content=["json"], result_serializer="json",
     )

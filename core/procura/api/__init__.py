@@ -1,11 +1,9 @@
 """REST API of the core under /api/v1. Types get their endpoints from the type registry."""
 from __future__ import annotations
 
-import colander
 from pyramid.view import view_config
 
-from procura.api.problems import problem_response
-from procura.i18n import LANGUAGES, _
+from procura.i18n import _
 
 
 def includeme(config):
@@ -21,49 +19,49 @@ def includeme(config):
     config.scan("procura.api")
 
 
-def user_json(user):
-    return {
+def user_json(request, user):
+    """The caller's user record (as ``GET /api/v1/user/<login>`` shows it) plus what they may do."""
+    grants = request.grants
+    data = request.types.to_json(user)
+    data.update({
         "login": user.login,
         "fullname": user.fullname,
-        "email": user.email,
-        "roles": list(user.roles),
-        "locale": user.locale,
-        "timezone": user.timezone,
-    }
+        "effective_roles": list(grants.role_names),
+        "effective_teams": sorted(grants.teams),
+        "second_factor": sorted(user.second_factors),
+    })
+    return data
 
 
-class MePatch(colander.MappingSchema):
-    fullname = colander.SchemaNode(colander.String(), validator=colander.Length(max=200), missing=colander.drop)
-    email = colander.SchemaNode(colander.String(), validator=colander.Email(), missing=colander.drop)
-    locale = colander.SchemaNode(colander.String(), validator=colander.OneOf(list(LANGUAGES)), missing=colander.drop)
+ME_FIELDS = ("name", "email", "phone", "locale", "timezone", "name_order")
 
 
 @view_config(route_name="api_me", request_method="GET", renderer="json", permission="procura.view")
 def me_get(request):
-    return user_json(request.identity)
+    return user_json(request, request.identity)
 
 
 @view_config(route_name="api_me", request_method="PATCH", renderer="json", permission="procura.view")
 def me_patch(request):
-    try:
-        body = request.json_body
-    except ValueError:
-        return problem_response(request, 400, _("Invalid JSON"), _("The request body is not valid JSON."))
-    if not isinstance(body, dict):
-        return problem_response(request, 400, _("Invalid JSON"), _("The request body must be a JSON object."))
-    unknown = sorted(set(body) - {"fullname", "email", "locale"})
-    if unknown:
-        return problem_response(request, 422, _("Validation failed"), _("Unknown fields."),
-                                errors={k: _("Unknown field") for k in unknown})
-    try:
-        data = MePatch().deserialize(body)
-    except colander.Invalid as exc:
-        return problem_response(request, 422, _("Validation failed"), _("Some fields are not valid."),
-                                errors=exc.asdict(translate=request.localizer.translate))
-    user = request.identity
-    for key, value in data.items():
-        setattr(user, key, value)
-    return user_json(user)
+    """Change one's own profile fields (the same rules as ``PATCH /api/v1/user/<login>``)."""
+    from procura.api.types import api_view, expected_version, json_body
+    from procura.types.service import ValidationFailed
+
+    @api_view
+    def run(request):
+        body = json_body(request)
+        user = request.identity
+        unknown = sorted(k for k in body if k not in ME_FIELDS and k != "version")
+        if unknown:
+            t = request.localizer.translate
+            raise ValidationFailed({k: t(_("Not a profile field: use PATCH /api/v1/user/<login>")) for k in unknown})
+        svc = request.types
+        info = svc.info("user")
+        values = svc.validate_json(info, {k: v for k, v in body.items() if k != "version"}, user, partial=True)
+        svc.update(user, values, expected_version=expected_version(request, body))
+        return user_json(request, user)
+
+    return run(request)
 
 
 @view_config(route_name="api_addons", request_method="GET", renderer="json", permission="procura.view")

@@ -256,8 +256,8 @@ ID = {"$ref": "#/components/parameters/Id"}
 class TypeDoc:
     """Schemas and paths of one type, texts translated with ``t``."""
 
-    def __init__(self, info, t):
-        self.info, self.t = info, t
+    def __init__(self, info, t, request=None):
+        self.info, self.t, self.request = info, t, request
         self.name = schema_name(info.name)
 
     def field_schema(self, f) -> dict:
@@ -451,6 +451,19 @@ class TypeDoc:
                               **errors("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict",
                                        "PreconditionFailed", "ValidationFailed")},
             }}
+        for op in info.operations:
+            body = colander_schema(op.schema(self.request)) if op.schema is not None else {"type": "object"}
+            paths[f"{base}/{{id}}/actions/{op.name}"] = {"parameters": [ID], "post": {
+                "operationId": f"{op.name}_{info.name}", "tags": tag, "summary": t(op.title),
+                "description": t(op.description) if op.description else "An operation on the record.",
+                "parameters": [IF_MATCH],
+                "requestBody": {"required": op.schema is not None, "content": {JSON: {"schema": body}}},
+                "responses": {"200": json_response("The record, with the operation's output under `result`.",
+                                                   {"allOf": [one, {"type": "object", "properties": {
+                                                       "result": {"type": "object"}}}]}, ETAG),
+                              **errors("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict",
+                                       "PreconditionFailed", "ValidationFailed")},
+            }}
         paths[f"{base}/{{id}}/actions/copy"] = {"parameters": [ID], "post": {
             "operationId": f"copy_{info.name}", "tags": tag, "summary": t(_("Copy")),
             "description": "A new record with the values of this one; the body may override fields.",
@@ -474,6 +487,38 @@ class TypeDoc:
 
 
 # ---------------------------------------------------------------- the document
+
+
+def colander_schema(node) -> dict:
+    """JSON Schema of a Colander node (the input schemas of operations and the security settings)."""
+    import colander
+
+    typ = node.typ
+    if isinstance(typ, colander.Mapping):
+        props, required = {}, []
+        for child in node.children:
+            props[child.name] = colander_schema(child)
+            if child.required:
+                required.append(child.name)
+        out = {"type": "object", "properties": props, "additionalProperties": False}
+        if required:
+            out["required"] = required
+        return out
+    if isinstance(typ, colander.Sequence):
+        return {"type": "array", "items": colander_schema(node.children[0]) if node.children else {}}
+    if isinstance(typ, colander.Boolean):
+        return {"type": "boolean"}
+    if isinstance(typ, colander.Integer):
+        return {"type": "integer"}
+    if isinstance(typ, (colander.Decimal, colander.Float)):
+        return {"type": "number"}
+    if isinstance(typ, (colander.Set, colander.List)):
+        return {"type": "array", "items": {"type": "string"}}
+    out = {"type": "string"}
+    description = getattr(node, "description", None)
+    if isinstance(description, str) and description:
+        out["description"] = description
+    return out
 
 
 def core_paths() -> dict:
@@ -523,7 +568,7 @@ def build_document(request) -> dict:
     paths = core_paths()
     tags = [{"name": "core", "description": "Identity, types, search"}]
     for info in request.registry.procura_types:
-        doc = TypeDoc(info, t)
+        doc = TypeDoc(info, t, request)
         schemas.update(doc.schemas())
         paths.update(doc.paths())
         tags.append({"name": info.name, "description": t(info.plural)})

@@ -335,6 +335,12 @@ def action_post(request):
     obj_id = request.matchdict["id"]
     body = json_body(request)
     transition = info.workflow.transition(name) if info.workflow else None
+    operation = info.operation(name) if transition is None else None
+    if operation is not None:
+        obj = svc.get(info, obj_id)
+        result = svc.run_operation(obj, name, body, expected_version=expected_version(request, body))
+        data = object_response(request, obj)
+        return {**data, "result": result} if result else data
     if transition is None and name not in BUILTIN_ACTIONS:
         return problem(request, 404, _("Unknown action"),
                        _("This type has no action '${name}'.", mapping={"name": name}))

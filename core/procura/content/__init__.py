@@ -5,7 +5,6 @@ from BTrees.Length import Length
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from persistent.mapping import PersistentMapping
-from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated
 
 APP_KEY = "procura"
 
@@ -72,10 +71,6 @@ class Root(Folder):
     """
 
     __name__ = ""
-    __acl__ = [
-        (Allow, "role:admin", ALL_PERMISSIONS),
-        (Allow, Authenticated, "procura.view"),
-    ]
 
     def __init__(self):
         super().__init__()

@@ -11,20 +11,11 @@ Routes::
 """
 from __future__ import annotations
 
-from procura.i18n import _
-
-EXPORT_PERMISSION = "procura.export"
-# Who may export by default (admins hold every permission anyway); the access work refines this.
-EXPORT_ROLES = ("user",)
-PERMISSIONS = {EXPORT_PERMISSION: _("Export lists to CSV and Excel")}
+from procura.security.permissions import EXPORT as EXPORT_PERMISSION  # noqa: F401 - used by the views
 
 
 def includeme(config):
     registry = config.registry
-    grants = getattr(registry, "procura_role_grants", None)
-    if grants is not None:
-        for role in EXPORT_ROLES:
-            grants.setdefault(role, set()).add(EXPORT_PERMISSION)
     # These routes must come before the generic /t/{type}/{id} of procura.types.views.
     config.add_route("type_export", "/t/{type}/export.{format:csv|xlsx}")
     config.add_route("type_print", "/t/{type}/{id}/print.pdf")

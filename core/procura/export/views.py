@@ -94,7 +94,10 @@ def csv_response(request, info, query, columns, delimiter):
             root = conn.root()[APP_KEY]
             # Every later permission check reads the user and the objects through this connection.
             request.__dict__["app_root"] = root
-            request.__dict__["_procura_identity"] = root["users"].get(login) if login else None
+            from procura.security import get_user
+
+            request.__dict__["_procura_identity"] = get_user(root, login)
+            request.__dict__.pop("_procura_grants", None)
             yield from csv_chunks(export_rows(request, info, query, columns=columns, app_root=root), delimiter)
         finally:
             tm.abort()

@@ -132,3 +132,79 @@ def transact(fn, attempts: int = 5, note: str = ""):
             raise
         finally:
             conn.close()
+
+
+# ---------------------------------------------------------------- jobs with a system request
+JOBS: dict = {}
+_worker: dict = {"registry": None, "pid": None}
+
+
+def job(name: str, **task_options):
+    """Register ``fn(request, *args)`` as the Celery task ``name``.
+
+    The worker runs it with a system request (``procura.types.system``) bound to the application's
+    registry, in a transaction of its own that is retried on write conflicts; so a job writes
+    through the same service path as the web UI. Jobs must be idempotent: a task whose worker died
+    is delivered again. ``enqueue`` queues one after the current transaction commits.
+    """
+    task_options.setdefault("bind", True)
+    task_options.setdefault("max_retries", 5)
+    task_options.setdefault("ignore_result", True)
+
+    def decorate(fn):
+        JOBS[name] = fn
+
+        @celery_app.task(name=name, **task_options)
+        def task(self, *args):
+            from procura.types.system import in_own_transaction
+
+            return in_own_transaction(worker_registry(), lambda request: fn(request, *args), note=name)
+
+        fn.task = task
+        return fn
+
+    return decorate
+
+
+def worker_registry():
+    """The Pyramid registry of this worker process (the app's configuration, built once after fork)."""
+    if _worker["registry"] is None or _worker["pid"] != os.getpid():
+        from procura.app import build_config
+
+        settings = _state["settings"]
+        if settings is None:
+            raise RuntimeError("procura.jobs.configure() was not called in this process")
+        config = build_config(dict(settings, **{"procura.worker": "true"}))
+        config.commit()
+        registry = config.registry
+        registry._zodb_databases = {"": get_db()}
+        _worker["registry"], _worker["pid"] = registry, os.getpid()
+    return _worker["registry"]
+
+
+def enqueue(request, name: str, *args) -> None:
+    """Run the job ``name`` once the current transaction has committed (never if it rolls back).
+
+    With ``procura.jobs.inline`` (tests, single-process tools) it runs in this process right after
+    the commit, in its own transaction; otherwise it goes to the broker.
+    """
+    from procura.settings import as_bool
+
+    registry = request.registry
+    inline = as_bool(registry.settings.get("procura.jobs.inline", "false")) or as_bool(
+        registry.settings.get("procura.testing", "false"))
+
+    def hook(success):
+        if not success:
+            return
+        try:
+            if inline:
+                from procura.types.system import in_own_transaction
+
+                in_own_transaction(registry, lambda system: JOBS[name](system, *args), note=name)
+            else:
+                celery_app.send_task(name, args=list(args))
+        except Exception:  # noqa: BLE001 - the commit stands; the job's failure is logged
+            log.exception("job %s%r failed to start", name, args)
+
+    request.tm.get().addAfterCommitHook(hook)

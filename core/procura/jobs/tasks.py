@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from procura.jobs import celery_app, transact
 from procura.search import tasks as search_tasks  # noqa: F401 - registers procura.search.* jobs
+from procura.security import tasks as security_tasks  # noqa: F401 - registers procura.security.* jobs
 
 
 @celery_app.task(name="procura.heartbeat", bind=True, ignore_result=False)

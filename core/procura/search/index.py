@@ -127,7 +127,7 @@ def document_for(info, obj) -> Doc:
             parts.append(text)
     return Doc(
         type=info.name, id=obj.__name__, title=title, body="\n".join(parts),
-        owner=getattr(obj, "owner", None), teams=tuple(getattr(obj, "teams", ()) or ()),
+        owner=getattr(obj, "owner", None), teams=tuple(getattr(obj, "record_teams", ()) or ()),
         status=getattr(obj, "status", None),
         modified=obj.modified.isoformat() if getattr(obj, "modified", None) else None,
     )

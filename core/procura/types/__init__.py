@@ -1,7 +1,7 @@
 """The type registry: declare a business type once, get UI, REST API, catalog, search, audit, feed,
 print and export. See ``registry.TypeInfo`` and ``fields``.
 """
-from procura.types.registry import Status, Transition, TypeInfo, Workflow  # noqa: F401
+from procura.types.registry import Operation, Status, Transition, TypeInfo, Workflow  # noqa: F401
 
 
 def includeme(config):

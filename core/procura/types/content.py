@@ -26,7 +26,9 @@ SYSTEM_INDEXES = {
     "modified": "field",
     "created_by": "field",
     "owner": "field",
-    "teams": "keyword",
+    "owners": "keyword",  # owner, creator and the type's owner_fields: the scope "own"
+    "record_teams": "keyword",  # the scope "team"
+    "counterparties": "keyword",  # the portal scope "counterparty"
     "deleted": "field",
     "title": "field",
     "id": "field",
@@ -48,7 +50,7 @@ class Content(Persistent):
         self.created_by = None
         self.modified_by = None
         self.owner = None
-        self.teams = ()
+        self.record_teams = ()  # teams the record belongs to (scope "team"): creator's + team_fields
         self.deleted = False
         self.deleted_at = None
         self.deleted_by = None
@@ -95,7 +97,9 @@ class TypeContainer(Folder):
             "modified": obj.modified,
             "created_by": obj.created_by,
             "owner": obj.owner,
-            "teams": list(obj.teams) or None,
+            "owners": sorted(owners_of(obj, info)) or None,
+            "record_teams": list(getattr(obj, "record_teams", ()) or ()) or None,
+            "counterparties": sorted(counterparties_of(obj, info)) or None,
             "deleted": bool(obj.deleted),
             "title": title_sort_key(obj, info),
             "id": obj.__name__,
@@ -149,6 +153,34 @@ class TypeContainer(Folder):
         number = self.sequences.get(key, 0) + 1
         self.sequences[key] = number
         return number
+
+
+def _values_of(obj, names) -> set[str]:
+    out = set()
+    for name in names:
+        value = getattr(obj, name, None)
+        if not value:
+            continue
+        if isinstance(value, str):
+            out.add(value)
+        elif isinstance(value, dict):  # a Parent link
+            if value.get("id"):
+                out.add(value["id"])
+        else:
+            for item in value:
+                out.add(item["id"] if isinstance(item, dict) else item)
+    return out
+
+
+def owners_of(obj, info) -> set[str]:
+    """Logins for whom the record is their own: owner, creator and the type's ``owner_fields``."""
+    out = {v for v in (getattr(obj, "owner", None), getattr(obj, "created_by", None)) if v}
+    return out | _values_of(obj, info.owner_fields)
+
+
+def counterparties_of(obj, info) -> set[str]:
+    """Counterparty ids the record belongs to (the portal scope), from ``counterparty_fields``."""
+    return _values_of(obj, info.counterparty_fields)
 
 
 def title_sort_key(obj, info):

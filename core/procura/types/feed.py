@@ -126,7 +126,7 @@ def is_portal_user(user) -> bool:
     """
     if user is None:
         return False
-    return bool("portal" in (getattr(user, "roles", None) or ()) or getattr(user, "counterparty", None))
+    return getattr(user, "kind", "staff") == "portal"
 
 
 def is_staff(request) -> bool:
@@ -209,12 +209,11 @@ def mention_candidates(text) -> list[str]:
 
 def resolve_mentions(request, text, *, internal=False) -> tuple[str, ...]:
     """Logins of existing, active users mentioned in ``text`` (portal users are left out of internal ones)."""
-    users = request.app_root.get("users")
-    if users is None:
-        return ()
+    from procura.security import get_user
+
     out = []
     for name in mention_candidates(text):
-        user = users.get(name)
+        user = get_user(request.app_root, name)
         if user is None or not getattr(user, "active", True):
             continue
         if internal and is_portal_user(user):

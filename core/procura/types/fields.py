@@ -613,13 +613,15 @@ class Enum(Field):
 
     kind = "enum"
 
-    def setup(self, choices=()):
+    def setup(self, choices=(), invalid_message=None):
         self.choices = list(choices)
+        self.invalid_message = invalid_message
         if not self.choices:
             raise TypeError(f"field {self.name}: enum needs choices")
 
     def validators(self):
-        return [colander.OneOf([c for c, _t in self.choices], msg_err=_("Not one of the allowed values"))]
+        return [colander.OneOf([c for c, _t in self.choices],
+                               msg_err=self.invalid_message or _("Not one of the allowed values"))]
 
     def widget(self, request=None):
         return deform.widget.SelectWidget(values=[("", "—")] + self.choices if not self.required else self.choices)
@@ -1281,8 +1283,13 @@ def link_options(request, type_name) -> list | None:
         return []
     if len(container) >= SELECT_LIMIT:
         return None
+    from procura.types import access
+
+    registry = _types(request)
+    info = registry.get(type_name) if registry is not None else None
     items = [(obj.__name__, _target_title(request, type_name, obj)) for obj in container.values()
-             if not getattr(obj, "deleted", False)]
+             if not getattr(obj, "deleted", False)
+             and (info is None or access.can(request, "read", info, obj))]  # never list what one may not read
     return sorted(items, key=lambda p: p[1].casefold())
 
 
@@ -1608,12 +1615,14 @@ class Parent(Field):
         return "" if value is None else value["id"]
 
 
-def _principal_folder(request, name):
+def _principal_folder(request, type_name):
+    """The container of users or teams (the core's ``user``/``team`` types), or None."""
     try:
         root = request.app_root
     except AttributeError:
         return None
-    return root[name] if name in root else None
+    types = root.get("types") if hasattr(root, "get") else None
+    return types.get(type_name) if types is not None else None
 
 
 def _principal_title(obj, key):
@@ -1625,7 +1634,7 @@ def _principal_title(obj, key):
 
 
 class _PrincipalField(Field):
-    folder = "users"
+    folder = "user"  # the type whose container holds the principals
 
     def colander_type(self):
         return colander.String(allow_empty=False)
@@ -1647,19 +1656,23 @@ class _PrincipalField(Field):
             if folder is None:
                 raise colander.Invalid(node, self.missing_folder_message())
             obj = folder.get(value)
-            if obj is None:
+            if obj is None or getattr(obj, "deleted", False):
                 raise colander.Invalid(node, self.unknown_message(value))
             if getattr(obj, "active", True) is False:
                 raise colander.Invalid(node, _("'${name}' is deactivated", mapping={"name": value}))
+            self.check_principal(request, node, obj)
 
         return [check]
+
+    def check_principal(self, request, node, obj):
+        """Further rules for a chosen principal (assignment rights); raise ``colander.Invalid``."""
 
     def choices_for(self, request):
         folder = _principal_folder(request, self.folder) if request is not None else None
         if folder is None or len(folder) >= SELECT_LIMIT:
             return None
         items = [(key, _principal_title(obj, key)) for key, obj in folder.items()
-                 if getattr(obj, "active", True) is not False]
+                 if getattr(obj, "active", True) is not False and not getattr(obj, "deleted", False)]
         return sorted(items, key=lambda p: p[1].casefold())
 
     def widget(self, request=None):
@@ -1692,10 +1705,30 @@ class _PrincipalField(Field):
 
 @field_type
 class UserField(_PrincipalField):
-    """A user, stored as the login (checked against ``root["users"]``; deactivated users refused)."""
+    """A user, stored as the login (checked against the ``user`` type; deactivated users refused).
+
+    ``assignment=True`` makes the field an assignment (assignee, responsible): who may be chosen
+    follows the writer's assignment permission: ``procura.assign-any`` anyone, ``procura.assign-team``
+    members of the writer's teams, neither only the writer. ``portal=False`` (the default) refuses
+    portal users.
+    """
 
     kind = "user"
-    folder = "users"
+    folder = "user"
+
+    def setup(self, assignment: bool = False, portal: bool = False):
+        self.assignment, self.portal = assignment, portal
+
+    def check_principal(self, request, node, obj):
+        if not self.portal and getattr(obj, "kind", "staff") == "portal":
+            raise colander.Invalid(node, _("'${name}' is a portal user", mapping={"name": obj.id}))
+        if not self.assignment or request is None or getattr(request, "procura_system", False):
+            return
+        from procura.security.grants import may_assign
+
+        if not may_assign(request, obj):
+            raise colander.Invalid(node, _("You may not assign records to ${name}",
+                                           mapping={"name": _principal_title(obj, obj.id)}))
 
     def missing_folder_message(self):
         return _("Users are not available")
@@ -1706,17 +1739,122 @@ class UserField(_PrincipalField):
 
 @field_type
 class TeamField(_PrincipalField):
-    """A team, stored as its name, checked against ``root["teams"]``. Until the access-control work
-    creates that folder, every value is refused with "Teams are not configured"."""
+    """A team, stored as its name, checked against the core's ``team`` type."""
 
     kind = "team"
-    folder = "teams"
+    folder = "team"
 
     def missing_folder_message(self):
         return _("Teams are not configured")
 
     def unknown_message(self, value):
         return _("No team '${name}' exists", mapping={"name": value})
+
+
+class _IdSetType(colander.SchemaType):
+    """A set of ids from a multiple select (a list), a text input ("a, b c") or JSON (a list)."""
+
+    def serialize(self, node, appstruct):
+        if appstruct in (colander.null, None):
+            return colander.null
+        return sorted(appstruct)
+
+    def deserialize(self, node, cstruct):
+        if cstruct in (colander.null, None, ""):
+            return colander.null
+        if isinstance(cstruct, str):
+            cstruct = re.split(r"[\s,;]+", cstruct.strip())
+        if not isinstance(cstruct, (list, tuple, set, frozenset)):
+            raise colander.Invalid(node, _("Expected a list of record ids"))
+        return {v for v in cstruct if v != ""}
+
+
+@field_type
+class LinkSet(Field):
+    """Links to several objects of the type ``target`` without link fields (a user's teams and
+    roles): stored as a sorted tuple of ids, JSON a list of ids, edited as a multiple select.
+    Catalog: keyword index of the ids."""
+
+    kind = "link_set"
+    index_kind = "keyword"
+
+    def setup(self, target: str = "", max_items: int = 200):
+        if not target:
+            raise TypeError(f"field {self.name}: a link set needs target='<type name>'")
+        self.target, self.max_items = target, max_items
+
+    def colander_type(self):
+        return _IdSetType()
+
+    def schema_node(self, request=None, *, for_api=False):
+        node = super().schema_node(request, for_api=for_api)
+        node.missing = colander.required if self.required else ()
+        return node
+
+    def validators(self):
+        def check(node, value):
+            value = list(value)
+            if len(value) > self.max_items:
+                raise colander.Invalid(node, _("At most ${max} entries", mapping={"max": self.max_items}))
+            for item in value:
+                if not isinstance(item, str) or not item or len(item) > 200 or "\0" in item:
+                    raise colander.Invalid(node, _("Expected a list of record ids"))
+            if self.required and not value:
+                raise colander.Invalid(node, _("Choose at least one"))
+
+        return [check]
+
+    def request_validators(self, request):
+        single = _link_validator(request, self.target)
+
+        def check(node, value):
+            for item in sorted(value):
+                single(node, item)
+
+        return [check]
+
+    def widget(self, request=None):
+        options = link_options(request, self.target)
+        if options is None:
+            return deform.widget.TextInputWidget(attributes={"data-link-type": self.target})
+        return deform.widget.SelectWidget(values=options, multiple=True, size=min(8, max(3, len(options))))
+
+    def from_json(self, raw):
+        if raw is None:
+            return colander.null
+        if not isinstance(raw, list):
+            return ["\0not-a-list"]
+        return [v if isinstance(v, str) else "\0invalid" for v in raw]
+
+    def to_storage(self, appstruct):
+        if appstruct in (colander.null, None):
+            return ()
+        return tuple(sorted({v.strip() for v in appstruct if v and v.strip()}))
+
+    def to_appstruct(self, value):
+        return set(value or ())
+
+    def to_json(self, value):
+        return list(value or ())
+
+    def openapi(self):
+        return {"type": "array", "maxItems": self.max_items, "uniqueItems": True, "x-procura-link": self.target,
+                "items": {"type": "string", "maxLength": 200, "description": f"id of a '{self.target}' record"}}
+
+    def index_value(self, value):
+        return sorted(value) if value else None
+
+    def filter_value(self, raw):
+        return raw.strip()
+
+    def display(self, value, request):
+        return ", ".join(link_title(request, self.target, v) for v in value or ())
+
+    def search_text(self, value):
+        return " ".join(value or ())
+
+    def export_value(self, value, request):
+        return self.display(value, request)
 
 
 # -------------------------------------------------------------------------------- files

@@ -6,17 +6,23 @@ names, derives permissions ``<addon>.<action>-<type>`` and keeps them in ``regis
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-RESERVED_TYPE_NAMES = {"types", "search", "openapi.json", "me", "addons", "trash", "recent", "users"}
+RESERVED_TYPE_NAMES = {"types", "search", "openapi.json", "me", "addons", "trash", "recent", "users",
+                       "settings", "auth"}
 SYSTEM_ATTRS = {
     "id", "type", "type_name", "version", "status", "created", "modified", "created_by", "modified_by",
-    "owner", "teams", "deleted", "deleted_at", "deleted_by", "history", "feed", "actions", "title",
-    "__name__", "__parent__", "data",
+    "owner", "record_teams", "deleted", "deleted_at", "deleted_by", "history", "feed", "actions", "title",
+    "__name__", "__parent__", "data", "owners", "counterparties",
 }
 ACTIONS = ("create", "read", "edit", "delete")
+# Scopes a role grants per type and action, from the widest; several roles combine to the widest.
+# "counterparty" is the scope of portal users: the records of their own counterparty.
+SCOPES = ("all", "team", "counterparty", "own", "none")
+SCOPE_RANK = {s: len(SCOPES) - i for i, s in enumerate(SCOPES)}
 
 
 class TypeError_(Exception):
@@ -47,6 +53,35 @@ class Transition:
     guard: Callable[[Any, Any], Any] | None = None
     comment_required: bool = False
     style: str = "primary"
+
+
+@dataclass
+class Operation:
+    """A type-specific command on one record beyond editing and workflow transitions (set a user's
+    password, revoke their tokens, start an approval). Offered on the detail page (a button, or a
+    form when it has a ``schema``) and in the REST API as ``POST /api/v1/<type>/<id>/actions/<name>``.
+
+    - ``action``: what the caller needs on the record: an action of the type ("edit", "approve")
+      or a full named permission ("procura.admin").
+    - ``schema(request)``: a Colander mapping of the operation's input (None: no input).
+    - ``run(request, obj, appstruct)``: does the work through the service path; may return a dict
+      (shown once on the result page and returned in the API response under ``result``).
+    - ``available(request, obj)``: whether it applies to the record now (default: always).
+    - ``result_titles``: the result keys the web UI shows (once) on a result page, with labels.
+    """
+
+    name: str
+    title: Any
+    run: Callable[[Any, Any, dict], dict | None]
+    action: str = "edit"
+    schema: Callable[[Any], Any] | None = None
+    available: Callable[[Any, Any], bool] | None = None
+    description: Any = ""
+    icon: str = ""
+    style: str = "outline-secondary"
+    confirm: Any = None
+    menu: bool = True
+    result_titles: dict[str, Any] = field(default_factory=dict)  # result key -> label on the result page
 
 
 @dataclass
@@ -91,8 +126,29 @@ class TypeInfo:
     - ``workflow``: statuses and transitions, or None for a type without status.
     - ``id_pattern``: ``"uuid"`` or a pattern such as ``"REQ-{year}-{seq:06}"``.
     - ``list_columns``: default list columns (field names); ``searchable``: in global search.
-    - ``default_roles``: ``{action: [role, ...]}`` granted by default (admins may change them).
+    - ``default_roles``: ``{action: [role, ...]}`` (scope "all") or ``{action: {role: scope}}``
+      granted by default; admins change them per role at run time. Actions are create, read, edit,
+      delete, the type's ``extra_actions`` and the actions named by its transitions' permissions.
     - ``content_class``: the persistent class (default ``procura.types.content.Content``).
+    - ``id_field``: the object's id is this (string) field's value, fixed at creation (users, roles).
+    - ``owner_fields``: user fields whose users count as the record's own (besides its creator and
+      ``owner``), for the scope "own" (e.g. ``["requester", "assignee"]``).
+    - ``team_fields``: team fields whose teams the record belongs to (besides its creator's teams),
+      for the scope "team".
+    - ``counterparty_fields``: link fields naming the counterparty a record belongs to, for the
+      portal scope "counterparty".
+    - ``extra_actions``: ``{action: title}`` type-specific actions with their own permission
+      ``<addon>.<action>-<type>`` (e.g. approve).
+    - ``system_only``: records are written by the system only (login audit): no role may create,
+      edit or delete them, administrators included.
+    - ``field_guard(request, obj, field)``: returns "hidden" or "read" to restrict a field for
+      everybody, administrators included (sealed bids before the opening), or None.
+    - ``admin``: the type belongs to the administration section of the menu.
+    - ``default_fields``: ``{role: {field: "read"|"hidden"}}`` field access a role has by default
+      (fields not named are editable wherever the record is).
+    - ``derive(request, obj)``: called by the write path after the values are set and before the
+      record is indexed, to keep derived values (totals, owners) in step.
+    - ``operations``: :class:`Operation` commands on a record (UI and API).
     """
 
     name: str
@@ -110,6 +166,17 @@ class TypeInfo:
     default_roles: dict[str, list[str]] = field(default_factory=dict)
     content_class: Any = None
     description: Any = ""
+    id_field: str | None = None
+    owner_fields: list[str] = field(default_factory=list)
+    team_fields: list[str] = field(default_factory=list)
+    counterparty_fields: list[str] = field(default_factory=list)
+    extra_actions: dict[str, Any] = field(default_factory=dict)
+    system_only: bool = False
+    field_guard: Callable[[Any, Any, Any], str | None] | None = None
+    admin: bool = False
+    default_fields: dict[str, dict[str, str]] = field(default_factory=dict)
+    derive: Callable[[Any, Any], None] | None = None
+    operations: list[Operation] = field(default_factory=list)
     addon: str = ""  # set by the core from the registering plugin
 
     def __post_init__(self):
@@ -129,13 +196,41 @@ class TypeInfo:
         for c in self.list_columns:
             if c not in self._fields and c not in ("status", "created", "modified", "id"):
                 raise TypeError_(f"type '{self.name}': list column '{c}' is not a field")
+        for attr in ("owner_fields", "team_fields", "counterparty_fields"):
+            for name in getattr(self, attr):
+                if name not in self._fields:
+                    raise TypeError_(f"type '{self.name}': {attr} names unknown field '{name}'")
+        for role, levels in self.default_fields.items():
+            for name, level in levels.items():
+                if name not in self._fields or level not in ("edit", "read", "hidden"):
+                    raise TypeError_(f"type '{self.name}': default_fields of '{role}': bad '{name}': {level!r}")
+        if self.id_field is not None and self.id_field not in self._fields:
+            raise TypeError_(f"type '{self.name}': id_field '{self.id_field}' is not a field")
+        for action, roles in self.default_roles.items():
+            scopes = roles.values() if isinstance(roles, dict) else ["all"]
+            bad = [s for s in scopes if s not in SCOPES]
+            if bad:
+                raise TypeError_(f"type '{self.name}': unknown scope {bad[0]!r} for action '{action}'")
         if self.content_class is None:
             from procura.types.content import Content
 
             self.content_class = Content
 
+    def add_fields(self, fields, addon: str):
+        """Fields another addon contributes to this type (``procura_extend_types``)."""
+        for f in fields:
+            if f.name in self._fields or f.name in SYSTEM_ATTRS or f.name.startswith("_"):
+                raise TypeError_(f"addon '{addon}' adds field '{f.name}' to type '{self.name}', "
+                                 "which already has it or reserves the name")
+            f.added_by = addon
+            self.fields.append(f)
+            self._fields[f.name] = f
+
     def field(self, name):
         return self._fields.get(name)
+
+    def operation(self, name) -> Operation | None:
+        return next((o for o in self.operations if o.name == name), None)
 
     @property
     def field_names(self):
@@ -147,6 +242,45 @@ class TypeInfo:
     def transition_permission(self, transition: Transition) -> str:
         return transition.permission or self.permission("edit")
 
+    def actions(self) -> list[tuple[str, Any]]:
+        """``(action, title)`` of every action a role can be granted on this type, in order."""
+        from procura.i18n import _
+
+        out = [("create", _("Create")), ("read", _("Read")), ("edit", _("Edit")), ("delete", _("Delete"))]
+        seen = {a for a, _t in out}
+        for action, title in self.extra_actions.items():
+            if action not in seen:
+                out.append((action, title))
+                seen.add(action)
+        if self.workflow:
+            for t in self.workflow.transitions:
+                action = self.action_of(t.permission) if t.permission else None
+                if action and action not in seen:
+                    out.append((action, t.title))
+                    seen.add(action)
+        return out
+
+    def action_of(self, permission: str) -> str | None:
+        """The action of one of this type's permission names (``<addon>.<action>-<type>``), else None."""
+        suffix = "-" + self.name.replace("_", "-")
+        prefix = self.addon + "."
+        if permission.startswith(prefix) and permission.endswith(suffix):
+            action = permission[len(prefix):-len(suffix)]
+            return action or None
+        return None
+
+    def default_field_access(self, role: str, field_name: str) -> str:
+        return self.default_fields.get(role, {}).get(field_name, "edit")
+
+    def default_scope(self, action: str, role: str) -> str:
+        """The scope ``role`` has for ``action`` by this type's declaration (before admins' changes)."""
+        roles = self.default_roles.get(action)
+        if roles is None:
+            return "none"
+        if isinstance(roles, dict):
+            return roles.get(role, "none")
+        return "all" if role in roles else "none"
+
     def indexed_fields(self):
         return [f for f in self.fields if f.indexed]
 
@@ -156,6 +290,17 @@ class TypeRegistry:
 
     def __init__(self):
         self._types: dict[str, TypeInfo] = {}
+        self._permissions: dict[str, tuple[str, str]] | None = None
+
+    def permission_map(self) -> dict[str, tuple[str, str]]:
+        """Permission name -> (type name, action) for every type permission (built once)."""
+        if self._permissions is None:
+            out = {}
+            for info in self._types.values():
+                for action, _title in info.actions():
+                    out[info.permission(action)] = (info.name, action)
+            self._permissions = out
+        return self._permissions
 
     def add(self, info: TypeInfo, addon: str):
         if not info.name.isidentifier() or info.name != info.name.lower():
@@ -188,10 +333,23 @@ class TypeRegistry:
 
 
 def collect_types(pm) -> TypeRegistry:
-    """Ask every plugin for its types, remembering which addon declared which."""
+    """Ask every plugin for its types, remembering which addon declared which, then let addons add
+    fields to other addons' types (``procura_extend_types``)."""
     registry = TypeRegistry()
     impls = pm.hook.procura_register_types.get_hookimpls()  # registration (dependency) order
     for impl in impls:
         for info in impl.function() or []:
             registry.add(info, impl.plugin_name)
+    for impl in pm.hook.procura_extend_types.get_hookimpls():
+        for type_name, fields in (impl.function() or {}).items():
+            info = registry.get(type_name)
+            if info is None:  # extending a type of an addon that is not installed: nothing to do
+                continue
+            if not getattr(info, "_extended_copy", False):
+                # declarations are module constants shared by every app in a process: extend a copy
+                addon = info.addon
+                info = dataclasses.replace(info, fields=list(info.fields))
+                info.addon, info._extended_copy = addon, True
+                registry._types[type_name] = info
+            info.add_fields(fields, impl.plugin_name)
     return registry

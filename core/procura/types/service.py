@@ -7,6 +7,7 @@ update in the same transaction, and a domain event after commit.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 import colander
@@ -25,6 +26,8 @@ from procura.types.events import (
 )
 from procura.types.fields import UNCHANGED
 from procura.types.ids import next_id
+
+log = logging.getLogger(__name__)
 
 
 class ServiceError(Exception):
@@ -189,27 +192,62 @@ class TypeService:
         return out
 
     # ---------------------------------------------------------------- writes
-    def create(self, info, values: dict, *, status=None, obj_id=None):
+    def create(self, info, values: dict, *, status=None, obj_id=None, owner: str | None = None):
         self.require("create", info)
         container = self.container(info)
         obj = info.content_class(info.name)
         user = self._login()
         now = now_utc()
         for f in info.fields:
+            if f.name == info.id_field and isinstance(getattr(type(obj), f.name, None), property):
+                continue  # the id field is the object's name (a user's login)
             setattr(obj, f.name, f.attach(obj, values.get(f.name, f.default if f.default is not None else None)))
         obj.status = status or (info.workflow.initial if info.workflow else None)
         obj.created = obj.modified = now
-        obj.created_by = obj.modified_by = obj.owner = user
-        obj.teams = tuple(getattr(self.request.identity, "teams", ()) or ())
+        obj.created_by = obj.modified_by = user
+        obj.owner = owner or user
+        obj.creator_teams = self._creator_teams()
         obj.version = 1
+        if obj_id is None and info.id_field is not None:
+            obj_id = self._id_from_field(info, container, values)
         name = obj_id or next_id(container, info.id_pattern, now)
         container.add(name, obj)
+        self._derive(info, obj)
         changes = {f.name: [None, f.to_json(getattr(obj, f.name, None))]
                    for f in info.fields if getattr(obj, f.name, None) is not None}
         self._audit(obj, "create", changes)
         container.index(obj, info)
         self._fire(ObjectCreated(info.name, name, user, obj.version))
         return obj
+
+    def _id_from_field(self, info, container, values) -> str:
+        t = self.request.localizer.translate
+        value = values.get(info.id_field)
+        if not value or not isinstance(value, str):
+            raise ValidationFailed({info.id_field: t(_("Required"))})
+        if value in container:
+            raise ValidationFailed({info.id_field: t(_("'${value}' is already taken", mapping={"value": value}))})
+        return value
+
+    def _creator_teams(self) -> tuple:
+        from procura.security.grants import grants_for
+
+        if self.request.identity is None:
+            return ()
+        return tuple(sorted(grants_for(self.request).direct_teams))
+
+    def _derive(self, info, obj):
+        """Derived values: the record's teams (creator's + team fields) and the type's own ``derive``."""
+        teams = set(getattr(obj, "creator_teams", ()) or ())
+        for name in info.team_fields:
+            value = getattr(obj, name, None)
+            if isinstance(value, str) and value:
+                teams.add(value)
+            elif value:
+                teams.update(v["id"] if isinstance(v, dict) else v for v in value)
+        obj.record_teams = tuple(sorted(teams))
+        if info.derive is not None:
+            info.derive(self.request, obj)
 
     def update(self, obj, values: dict, *, expected_version: int | None = None):
         info = self.info(obj.type_name)
@@ -232,6 +270,7 @@ class TypeService:
         if not changes:
             return obj, {}
         self._touch(obj)
+        self._derive(info, obj)
         self._audit(obj, "update", changes)
         self.container(info).index(obj, info)
         self._fire(ObjectChanged(info.name, obj.id, self._login(), obj.version, changes=changes))
@@ -347,6 +386,46 @@ class TypeService:
                         "comment_required": transition.comment_required, "style": transition.style})
         return out
 
+    def operations(self, obj) -> list:
+        """The type's operations the current user may run on ``obj`` now."""
+        info = self.info(obj.type_name)
+        if obj.deleted:
+            return []
+        out = []
+        for op in info.operations:
+            if not self.can(op.action, info, obj):
+                continue
+            try:
+                if op.available is not None and not op.available(self.request, obj):
+                    continue
+            except Exception:  # noqa: BLE001 - a broken availability check hides the operation
+                log.exception("availability check of operation %s failed", op.name)
+                continue
+            out.append(op)
+        return out
+
+    def run_operation(self, obj, name: str, data: dict | None, *, expected_version=None, from_form=False):
+        """Validate ``data`` against the operation's schema and run it; returns its result dict."""
+        info = self.info(obj.type_name)
+        op = info.operation(name)
+        if op is None or obj.deleted:
+            raise NotFound(name)
+        if not self.can(op.action, info, obj):
+            raise AccessDenied(name, info)
+        if op.available is not None and not op.available(self.request, obj):
+            t = self.request.localizer.translate
+            raise TransitionRefused(_("'${action}' is not possible now", mapping={"action": t(op.title)}))
+        if expected_version is not None and int(expected_version) != obj.version:
+            raise StaleVersion(obj, int(expected_version))
+        appstruct = {}
+        if op.schema is not None:
+            schema = op.schema(self.request).bind(request=self.request)
+            try:
+                appstruct = schema.deserialize(data or {}) if not from_form else dict(data or {})
+            except colander.Invalid as exc:
+                raise ValidationFailed(self._translate_invalid(exc)) from None
+        return op.run(self.request, obj, appstruct) or {}
+
     def to_json(self, obj) -> dict:
         info = self.info(obj.type_name)
         t = self.request.localizer.translate
@@ -366,6 +445,8 @@ class TypeService:
             data[f.name] = f.to_json(getattr(obj, f.name, None))
         data["actions"] = [{"name": a["name"], "title": t(a["title"]), "target": a["target"],
                             "comment_required": a["comment_required"]} for a in self.actions(obj)]
+        data["actions"] += [{"name": op.name, "title": t(op.title), "target": None, "comment_required": False}
+                            for op in self.operations(obj)]
         return data
 
     # ---------------------------------------------------------------- internals

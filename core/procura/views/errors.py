@@ -23,17 +23,46 @@ def _is_api(request):
 def forbidden(exc, request):
     if _is_api(request):
         if request.identity is None:
-            return problem_response(request, 401, _("Authentication required"),
-                                    _("Sign in or send a valid API token in the Authorization header."))
+            return token_problem(request)
         return problem_response(request, 403, _("Forbidden"), _("You do not have permission for this."))
     if request.identity is None and request.method == "GET":
-        return HTTPSeeOther(request.route_url("login", _query={"came_from": request.path_qs}))
+        query = {"came_from": request.path_qs}
+        ended = request.environ.get("procura.session_ended")
+        if ended:
+            query["ended"] = ended
+        return HTTPSeeOther(request.route_url("login", _query=query))
     request.response.status = 403
     from pyramid.renderers import render_to_response
 
     return render_to_response("procura:templates/error.pt", {
         "title": _("Access denied"), "message": _("You do not have permission to open this page."),
         "code": 403}, request=request, response=request.response)
+
+
+TOKEN_REFUSED = {
+    "expired": _("The API token has expired. Create a new one on your profile page."),
+    "revoked": _("The API token has been revoked."),
+    "inactive": _("The account of this API token is deactivated."),
+    "unknown": _("The API token is not valid."),
+}
+
+
+def token_problem(request):
+    """401 for an API call without a usable credential; a refused token is named and audited."""
+    reason = request.environ.get("procura.token_refused")
+    if reason is None:
+        ended = request.environ.get("procura.session_ended")
+        detail = (_("Your session ended; sign in again.") if ended
+                  else _("Sign in or send a valid API token in the Authorization header."))
+        return problem_response(request, 401, _("Authentication required"), detail)
+    from procura.security.audit import record_login_event
+
+    reason, _sep, login = reason.partition(":")
+    record_login_event(request, "token_refused", login, success=False, method="token", detail=reason)
+    detail = TOKEN_REFUSED.get(reason, TOKEN_REFUSED["unknown"])
+    response = problem_response(request, 401, _("Invalid API token"), detail)
+    response.headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{reason}"'
+    return response
 
 
 @notfound_view_config()

@@ -13,7 +13,7 @@ from pyramid.view import view_config
 from procura.i18n import LANGUAGES, LOCALE_COOKIE, _
 from procura.settings import redact_uri
 from procura.views.auth import safe_came_from
-from procura.views.forms import CSRFSchema, make_form, render_form
+from procura.views.forms import make_form, render_form
 
 
 @view_config(route_name="home", renderer="procura:templates/home.pt", permission="procura.view")
@@ -42,65 +42,75 @@ def language_view(request):
     return response
 
 
-def _timezones():
-    from zoneinfo import available_timezones
-
-    return sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
-
-
-@colander.deferred
-def _tz_widget(node, kw):
-    return deform.widget.SelectWidget(values=[("", "—")] + [(z, z) for z in _timezones()])
-
-
 @colander.deferred
 def _theme_widget(node, kw):
     themes = kw["request"].registry.procura_themes
     return deform.widget.SelectWidget(values=[(n, t["title"]) for n, t in sorted(themes.items())])
 
 
-def _tz_validator(node, value):
-    if value and value not in _timezones():
-        raise colander.Invalid(node, _("Unknown time zone"))
+PROFILE_FIELDS = ("name", "email", "phone", "locale", "timezone", "name_order")
 
 
-class ProfileSchema(CSRFSchema):
-    fullname = colander.SchemaNode(colander.String(), title=_("Full name"), validator=colander.Length(max=200),
-                                   missing="")
-    email = colander.SchemaNode(colander.String(), title=_("Email"), validator=colander.Email(), missing="")
-    locale = colander.SchemaNode(
-        colander.String(), title=_("Language"), validator=colander.OneOf(list(LANGUAGES)),
-        widget=deform.widget.SelectWidget(values=list(LANGUAGES.items())),
-    )
-    timezone = colander.SchemaNode(colander.String(), title=_("Time zone"), widget=_tz_widget,
-                                   validator=_tz_validator, missing="")
-    theme = colander.SchemaNode(colander.String(), title=_("Theme"), widget=_theme_widget, missing="default")
+def profile_form(request, user):
+    """The user's own record (the fields above, as far as their roles let them edit them) plus the theme."""
+    from procura.views.forms import deferred_csrf_default
+
+    svc = request.types
+    info = svc.info("user")
+    editable = {f.name: f for f in svc.editable_fields(info, user)}
+    fields = [editable[n] for n in PROFILE_FIELDS if n in editable]
+    schema = svc.schema(info, user, fields=fields)
+    schema.title = ""  # the page has its own heading
+    schema.add(colander.SchemaNode(colander.String(), name="theme", title=_("Theme"), widget=_theme_widget,
+                                   missing="default"))
+    schema.add(colander.SchemaNode(colander.Integer(), name="version", widget=deform.widget.HiddenWidget(),
+                                   missing=colander.drop))
+    schema.add(colander.SchemaNode(colander.String(), name="csrf_token", widget=deform.widget.HiddenWidget(),
+                                   default=deferred_csrf_default, missing=colander.drop))
+    form = make_form(request, schema, buttons=(deform.Button("save", _("Save"), css_class="btn-primary"),),
+                     formid="profile-form")
+    return form, fields
 
 
 @view_config(route_name="profile", renderer="procura:templates/profile.pt", permission="procura.view")
 def profile_view(request):
+    from procura.types.service import StaleVersion, ValidationFailed
+    from procura.types.views.record import failure_from_errors
+
     user = request.identity
-    form = make_form(request, ProfileSchema(), buttons=(deform.Button("save", _("Save"), css_class="btn-primary"),),
-                     formid="profile-form")
+    svc = request.types
+    info = svc.info("user")
+    form, fields = profile_form(request, user)
     if request.method == "POST":
         try:
             data = form.validate(request.POST.items())
         except deform.ValidationFailure as exc:
             return {"form": render_form(exc)}
-        for key in ("fullname", "email", "locale", "timezone", "theme"):
-            setattr(user, key, data[key] or None if key == "timezone" else data[key])
+        theme = data.pop("theme", "default")
+        version = data.pop("version", None)
+        data.pop("csrf_token", None)
+        try:
+            values = svc._storage(fields, data)
+            svc.update(user, values, expected_version=version)
+        except ValidationFailed as exc:
+            return {"form": failure_from_errors(request, form, exc.errors).render()}
+        except StaleVersion as exc:
+            request.session.flash(exc.message(request), "danger")
+            return HTTPSeeOther(request.route_url("profile"))
+        user.theme = theme if theme in request.registry.procura_themes else "default"
+        locale = user.locale or request.localizer.locale_name
         # The session stores a flash as a plain string (JSON): translate it now, into the chosen language.
-        localizer = make_localizer(data["locale"], request.registry.queryUtility(ITranslationDirectories, default=[]))
+        localizer = make_localizer(locale, request.registry.queryUtility(ITranslationDirectories, default=[]))
         request.session.flash(localizer.translate(_("Profile saved.")), "success")
         response = HTTPSeeOther(request.route_url("profile"))
-        response.set_cookie(LOCALE_COOKIE, data["locale"], max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        if user.locale:
+            response.set_cookie(LOCALE_COOKIE, user.locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
         return response
-    appstruct = {
-        "fullname": user.fullname or "", "email": user.email or "",
-        "locale": request.localizer.locale_name,
-        "timezone": user.timezone or "", "theme": getattr(user, "theme", None) or "default",
-    }
-    return {"form": render_form(form, appstruct)}
+    appstruct = {f.name: f.to_appstruct(getattr(user, f.name, None)) for f in fields}
+    appstruct.update(theme=getattr(user, "theme", None) or "default", version=user.version)
+    if "locale" in appstruct and appstruct["locale"] is colander.null:
+        appstruct["locale"] = request.localizer.locale_name
+    return {"form": render_form(form, appstruct), "info": info}
 
 
 def worker_status(request):

@@ -14,6 +14,7 @@ Routes (prefix ``/t``)::
     /t/{type}/{id}/delete     POST   to the trash;  /restore, /purge (POST) likewise
     /t/{type}/{id}/transition/{name} GET: comment form; POST: take the transition
     /t/{type}/{id}/move       POST   kanban drop: JSON ``{"ok": true}`` or 409 ``{"ok": false, "reason"}``
+    /t/{type}/{id}/op/{name}         an operation of the type: its input form (GET), run it (POST)
 
 Every write goes through ``request.types`` (``procura.types.service.TypeService``); lists go through
 ``procura.types.query.run_query``. The menu entries and the "recently viewed" dashboard widget
@@ -40,6 +41,7 @@ def includeme(config):
     add("type_purge", PREFIX + "/{id}/purge")
     add("type_transition", PREFIX + "/{id}/transition/{name}")
     add("type_move", PREFIX + "/{id}/move")
+    add("type_operation", PREFIX + "/{id}/op/{name}")
     config.include("procura.types.views.feed")
     config.include("procura.types.views.feedviews")  # comments, attachments, file downloads
     config.scan("procura.types.views")

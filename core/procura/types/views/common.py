@@ -134,8 +134,9 @@ class UserNames:
         if not login:
             return ""
         if login not in self.cache:
-            users = self.request.app_root.get("users")
-            user = users.get(login) if users is not None else None
+            from procura.security import get_user
+
+            user = get_user(self.request.app_root, login)
             self.cache[login] = (user.display_name if user is not None else login)
         return self.cache[login]
 

@@ -293,7 +293,11 @@ def detail_view(request):
         remember_viewed(request.identity, info.name, obj.id)
     composers = [render(tpl, {"info": info, "obj": obj}, request=request)
                  for tpl in getattr(request.registry, "procura_feed_composers", ())]
+    extra_actions, extra_panels = record_extras(request, info, obj)
     return {
+        "extra_actions": extra_actions,
+        "main_panels": [p for p in extra_panels if not p.side],
+        "side_panels": [p for p in extra_panels if p.side],
         "info": info, "obj": obj, "type_title": t(request, info.title), "plural": t(request, info.plural),
         "title": title_of(request, info, obj), "number": obj.id if show_number(info) else "",
         "status": status_info(request, info, obj.status),
@@ -314,6 +318,23 @@ def detail_view(request):
         "purge_url": request.route_url("type_purge", type=info.name, id=obj.id),
         "trash_url": request.route_url("type_trash", type=info.name),
     }
+
+
+def record_extras(request, info, obj):
+    """Buttons and panels addons add to a record's page (``procura_record_actions``/``_panels``)."""
+    actions, panels = [], []
+    if obj.deleted:
+        return actions, panels
+    from procura.types.views.operations import operation_actions
+
+    actions.extend(operation_actions(request, info, obj))
+    for result in request.pm.hook.procura_record_actions(request=request, info=info, obj=obj):
+        actions.extend(result or [])
+    for result in request.pm.hook.procura_record_panels(request=request, info=info, obj=obj):
+        panels.extend(result or [])
+    actions.sort(key=lambda a: (a.order, a.name))
+    panels.sort(key=lambda p: (p.order, p.name))
+    return actions, panels
 
 
 # ---------------------------------------------------------------- trash
