@@ -23,6 +23,13 @@ def test_every_hookspec_is_documented_and_the_reference_is_current():
     assert tool["render"](doc) == doc, "docs/hooks.md is stale: run .venv/bin/python tools/hooks_doc.py"
 
 
+def test_the_permissions_reference_is_current():
+    doc = (ROOT / "docs" / "permissions.md").read_text(encoding="utf-8")
+    tool = runpy.run_path(str(ROOT / "tools" / "permissions_doc.py"))
+    assert tool["reference"]() == doc, "docs/permissions.md is stale: run .venv/bin/python tools/permissions_doc.py"
+    assert "`procura.export`" in doc and "`procura.read-user`" in doc
+
+
 def test_every_hookspec_has_a_docstring_and_types():
     for name in spec_names():
         fn = getattr(hookspecs, name)

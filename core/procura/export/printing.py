@@ -121,6 +121,8 @@ def placeholder_values(request, info, obj) -> dict:
         "user": getattr(user, "display_name", "") if user is not None else "",
     }
     title = getattr(obj, info.title_field, None)
+    if access.field_access(request, info, info.field(info.title_field), obj) == access.HIDDEN:
+        title = None
     values["title"] = info.field(info.title_field).display(title, request) if title is not None else obj.__name__
     for f in info.fields:
         if access.field_access(request, info, f, obj) == access.HIDDEN:

@@ -110,13 +110,16 @@ class Doc:
         }
 
 
-def document_for(info, obj) -> Doc:
-    """The search document of one object: its title, id and every ``searchable`` field's text."""
+def document_for(info, obj, visible=None) -> Doc:
+    """The search document of one object: its title, id and every ``searchable`` field's text
+    (only the fields named in ``visible`` when given: the document as one reader may see it)."""
     title_value = getattr(obj, info.title_field, None)
+    if visible is not None and info.title_field not in visible:
+        title_value = None
     title = str(title_value) if title_value not in (None, "") else obj.__name__
     parts = [obj.__name__]
     for f in info.fields:
-        if not f.searchable or f.name == info.title_field:
+        if not f.searchable or f.name == info.title_field or (visible is not None and f.name not in visible):
             continue
         try:
             text = f.search_text(getattr(obj, f.name, None))
@@ -274,6 +277,18 @@ class SearchIndex:
             ident = Term("ident", q.lower())
             return ident if parsed is None else Or([parsed, ident])
         return parsed
+
+    def matching(self, query, docs) -> set[str]:
+        """The uids of ``docs`` (documents not in this index) that ``query`` matches, through a
+        throwaway index in memory."""
+        from whoosh.filedb.filestore import RamStorage
+
+        ix = RamStorage().create_index(self.schema, indexname=INDEX_NAME)
+        with ix.writer() as w:
+            for doc in docs:
+                w.add_document(**doc.fields())
+        with ix.searcher() as s:
+            return {hit["uid"] for hit in s.search(query, limit=None)}
 
     def doc_count(self, type_name: str | None = None) -> int:
         with self.reading() as s:

@@ -4,7 +4,9 @@
 Reading respects the reader's permissions: a hit is shown only after its object is loaded and
 ``access.can(request, "read", info, obj)`` allows it; hits are over-fetched so that a page stays
 full when some are denied. Counting stops after ``COUNT_CAP`` permitted hits (the page then says
-"more than N"): counting every hit of a common word would load every matching object.
+"more than N"): counting every hit of a common word would load every matching object. Field access
+counts too: a document holds every searchable field, so an object with one hidden from the reader
+is matched again against what they may see (nobody finds a record by a value hidden from them).
 """
 from __future__ import annotations
 
@@ -85,9 +87,8 @@ class SearchService:
             hits = searcher.search(query, limit=fetched, filter=type_filter)
             seen = 0
             while True:
-                for hit in hits[seen:]:
+                for hit, obj, info in self._permitted(request, query, containers, hits[seen:]):
                     seen += 1
-                    obj, info = self._load(request, containers, hit["type"], hit["id"])
                     if obj is None:
                         continue
                     result.total += 1
@@ -107,9 +108,38 @@ class SearchService:
                 hits = searcher.search(query, limit=fetched, filter=type_filter)
         return result
 
+    def _permitted(self, request, query, containers, hits):
+        """``(hit, obj, info)`` for each hit, ``obj`` and ``info`` None unless the user may read the
+        object and the query matches what they may see of it; objects are loaded a batch at a time."""
+        hits = list(hits)
+        for start in range(0, len(hits), BATCH):
+            chunk = [(hit, *self._load(request, containers, hit["type"], hit["id"]))
+                     for hit in hits[start:start + BATCH]]
+            hidden = self._hidden_hits(request, query, [(info, obj) for _h, obj, info in chunk if obj is not None])
+            for hit, obj, info in chunk:
+                if obj is not None and f"{info.name}:{obj.__name__}" in hidden:
+                    obj = info = None
+                yield hit, obj, info
+
+    def _hidden_hits(self, request, query, found) -> set[str]:
+        """Uids of ``found`` (``[(info, obj)]``) that ``query`` matches only through text hidden
+        from the user. The index holds every searchable field whoever reads; an object with such a
+        field hidden from this user is matched again against the document as they may see it."""
+        docs = []
+        for info, obj in found:
+            hidden = {f.name for f in _document_fields(info)
+                      if access.field_access(request, info, f, obj) == access.HIDDEN}
+            if hidden:
+                docs.append(document_for(info, obj, set(info.field_names) - hidden))
+        if not docs:
+            return set()
+        return {doc.uid for doc in docs} - self.index.matching(query, docs)
+
     @staticmethod
     def _hit(request, t, info, obj, score) -> dict:
         title = getattr(obj, info.title_field, None)
+        if access.field_access(request, info, info.field(info.title_field), obj) == access.HIDDEN:
+            title = None
         status = info.workflow.status(obj.status) if info.workflow and obj.status else None
         return {
             "type": info.name, "type_title": t(info.title), "id": obj.__name__,
@@ -141,7 +171,17 @@ class SearchService:
         with self.index.reading() as searcher:
             if searcher is None:
                 return []
-            return [hit["id"] for hit in searcher.search(query, limit=limit, filter=only)]
+            ids = [hit["id"] for hit in searcher.search(query, limit=limit, filter=only)]
+        info = self.types[type_name]
+        if info.field_guard is None and all(access.field_access(request, info, f) != access.HIDDEN
+                                            for f in _document_fields(info)):
+            return ids
+        # some text of the documents may be hidden from the user: drop what only that text matches
+        container = container_for(request.app_root, type_name)
+        found = [(info, obj) for obj in (container.get(i) for i in ids)
+                 if obj is not None and access.can(request, "read", info, obj)]
+        hidden = self._hidden_hits(request, query, found)
+        return [i for i in ids if f"{type_name}:{i}" not in hidden]
 
     def _indexed_types(self) -> set:
         return set(self.type_names)
@@ -221,6 +261,11 @@ class SearchService:
         names = [n for n in type_names if self.is_searchable(n)]
         return self.index.rebuild(self.iter_documents(app_root, names, progress), type_names=list(type_names),
                                   procs=procs)
+
+
+def _document_fields(info) -> list:
+    """The fields whose text a search document holds (``index.document_for``)."""
+    return [f for f in info.fields if f.searchable or f.name == info.title_field]
 
 
 class StaleRead(Exception):

@@ -126,6 +126,25 @@ def _tz_choices():
     return [(z, z) for z in zones]
 
 
+# The fields of a user record that decide what the user may do (directly, through team roles and
+# position rules, or by the kind of account).
+RIGHTS_FIELDS = frozenset({"roles", "teams", "position", "kind", "active"})
+
+
+def guard_user_fields(request, obj, field):
+    """Nobody but an administrator changes the fields that decide their own rights, whatever their
+    roles grant on users (a role that may edit one's own profile must not let one join a team with
+    more roles). System work (directory synchronisation) is not a user changing themselves."""
+    if field.name not in RIGHTS_FIELDS or obj is None or getattr(request, "procura_system", False):
+        return None
+    user = request.identity
+    if user is None or user.login != obj.__name__:
+        return None
+    from procura.security.permissions import ADMIN
+
+    return None if request.has_permission(ADMIN, request.app_root) else "read"
+
+
 def derive_user(request, obj):
     """Owner of a user record is the user (scope "own": their own profile); position rules apply."""
     obj.owner = obj.__name__ or obj.owner
@@ -137,7 +156,7 @@ def derive_user(request, obj):
 USER = TypeInfo(
     name="user", title=_("User"), plural=_("Users"), icon="bi-person", admin=True, menu_order=10,
     id_field="login", content_class=User, title_field="name", derive=derive_user, team_fields=["teams"],
-    operations=USER_OPERATIONS,
+    operations=USER_OPERATIONS, field_guard=guard_user_fields,
     fields=[
         f.String("login", _("Login"), required=True, readonly=True, indexed=True, searchable=True,
                  pattern=LOGIN_RE, max_length=100, group=_ACCOUNT,

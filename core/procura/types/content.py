@@ -179,7 +179,8 @@ def owners_of(obj, info) -> set[str]:
 
 
 def counterparties_of(obj, info) -> set[str]:
-    """Counterparty ids the record belongs to (the portal scope), from ``counterparty_fields``."""
+    """Counterparty ids the record belongs to (the portal scope), from ``counterparty_fields``
+    (``"id"`` there: the record is a counterparty itself)."""
     return _values_of(obj, info.counterparty_fields)
 
 

@@ -125,7 +125,8 @@ class Field:
             "name": self.name,
             "title": self.title,
             "description": self.description,
-            "missing": colander.required if self.required else None,
+            # a field with a default takes the default when the input leaves it out
+            "missing": self.default if self.default is not None else (colander.required if self.required else None),
         }
         if type(self).request_validators is not Field.request_validators:
             kw["validator"] = self._contextual_validator(request, validators)
@@ -581,7 +582,10 @@ class Boolean(Field):
 
     def schema_node(self, request=None, *, for_api=False):
         node = super().schema_node(request, for_api=for_api)
-        node.missing = False if not self.required else colander.required
+        # A form sends nothing for an unticked box (False); JSON input that leaves the field out gets
+        # the field's default.
+        default = self.default if for_api and self.default is not None else False
+        node.missing = default if not self.required else colander.required
         return node
 
     def from_json(self, raw):
@@ -1267,12 +1271,23 @@ def _target_title(request, type_name, obj) -> str:
 
 
 def link_title(request, type_name, obj_id) -> str:
-    """The title of a linked object as its reader sees it (its id when it is gone)."""
+    """The title of a linked object as its reader sees it (its id when it is gone or when the
+    reader may not read it)."""
     if not obj_id:
         return ""
     container = _target_container(request, type_name)
     obj = container.get(obj_id) if container is not None else None
-    return obj_id if obj is None else _target_title(request, type_name, obj)
+    if obj is None or not _readable(request, type_name, obj):
+        return obj_id
+    return _target_title(request, type_name, obj)
+
+
+def _readable(request, type_name, obj) -> bool:
+    from procura.types import access
+
+    registry = _types(request)
+    info = registry.get(type_name) if registry is not None else None
+    return info is None or access.can(request, "read", info, obj)
 
 
 def link_options(request, type_name) -> list | None:

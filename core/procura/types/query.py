@@ -73,6 +73,25 @@ def parse_list_params(info, params, *, reserved=("q", "sort", "limit", "offset",
     return query
 
 
+def hidden_field_errors(request, info, query: ListQuery) -> dict:
+    """Filters and a sort on fields hidden from the user, refused as if the fields did not exist:
+    the records a filter keeps, or the order a sort gives, would tell the hidden values."""
+    t = request.localizer.translate
+    errors = {}
+
+    def hidden(name):
+        f = info.field(name)
+        return f is not None and access.field_access(request, info, f) == access.HIDDEN
+
+    for name in query.filters:
+        if hidden(name):
+            errors[name] = t(_("Cannot filter by '${field}'", mapping={"field": name}))
+    key = query.sort.lstrip("-")
+    if hidden(info.title_field if key == "title" else key):
+        errors["sort"] = t(_("Cannot sort by '${field}'", mapping={"field": key}))
+    return errors
+
+
 def matching_docids(request, info, query: ListQuery, container=None):
     """The docids matching the query's filters, category, access restriction and ``ids``, unsorted
     (a BTree set or a list of ints; objects are not loaded). ``run_query`` pages them; exports walk
@@ -81,8 +100,10 @@ def matching_docids(request, info, query: ListQuery, container=None):
     catalog = container.catalog
     t = request.localizer.translate
     q = catalog["deleted"].eq(bool(query.deleted))
-    errors = {}
+    errors = hidden_field_errors(request, info, query)
     for name, values in query.filters.items():
+        if name in errors:
+            continue
         index = catalog[name]
         if name == "status":
             q = q & index.any(list(values))

@@ -149,6 +149,9 @@ class TypeInfo:
     - ``derive(request, obj)``: called by the write path after the values are set and before the
       record is indexed, to keep derived values (totals, owners) in step.
     - ``operations``: :class:`Operation` commands on a record (UI and API).
+    - ``validate(request, obj, values)``: rules across fields (an INN of 12 digits needs no KPP);
+      ``values`` are the record's values after the write (``obj`` is None on create); returns
+      ``{field: message}`` for the fields in error, and the write stores nothing then.
     """
 
     name: str
@@ -177,6 +180,7 @@ class TypeInfo:
     default_fields: dict[str, dict[str, str]] = field(default_factory=dict)
     derive: Callable[[Any, Any], None] | None = None
     operations: list[Operation] = field(default_factory=list)
+    validate: Callable[[Any, Any, dict], dict | None] | None = None
     addon: str = ""  # set by the core from the registering plugin
 
     def __post_init__(self):
@@ -198,7 +202,7 @@ class TypeInfo:
                 raise TypeError_(f"type '{self.name}': list column '{c}' is not a field")
         for attr in ("owner_fields", "team_fields", "counterparty_fields"):
             for name in getattr(self, attr):
-                if name not in self._fields:
+                if name not in self._fields and not (attr == "counterparty_fields" and name == "id"):
                     raise TypeError_(f"type '{self.name}': {attr} names unknown field '{name}'")
         for role, levels in self.default_fields.items():
             for name, level in levels.items():
@@ -217,7 +221,8 @@ class TypeInfo:
             self.content_class = Content
 
     def add_fields(self, fields, addon: str):
-        """Fields another addon contributes to this type (``procura_extend_types``)."""
+        """Fields another addon contributes to this type (``procura_extend_types``). A field may carry
+        ``role_access = {role: "read"|"hidden"}``: its default access for those roles."""
         for f in fields:
             if f.name in self._fields or f.name in SYSTEM_ATTRS or f.name.startswith("_"):
                 raise TypeError_(f"addon '{addon}' adds field '{f.name}' to type '{self.name}', "
@@ -225,6 +230,8 @@ class TypeInfo:
             f.added_by = addon
             self.fields.append(f)
             self._fields[f.name] = f
+            for role, level in (getattr(f, "role_access", None) or {}).items():
+                self.default_fields.setdefault(role, {})[f.name] = level
 
     def field(self, name):
         return self._fields.get(name)
@@ -348,7 +355,8 @@ def collect_types(pm) -> TypeRegistry:
             if not getattr(info, "_extended_copy", False):
                 # declarations are module constants shared by every app in a process: extend a copy
                 addon = info.addon
-                info = dataclasses.replace(info, fields=list(info.fields))
+                info = dataclasses.replace(info, fields=list(info.fields), default_fields={
+                    role: dict(levels) for role, levels in info.default_fields.items()})
                 info.addon, info._extended_copy = addon, True
                 registry._types[type_name] = info
             info.add_fields(fields, impl.plugin_name)

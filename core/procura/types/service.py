@@ -30,6 +30,12 @@ from procura.types.ids import next_id
 log = logging.getLogger(__name__)
 
 
+def _field_values(obj, names) -> set[str]:
+    from procura.types.content import _values_of
+
+    return _values_of(obj, names)
+
+
 class ServiceError(Exception):
     status = 400
 
@@ -113,9 +119,9 @@ class TypeService:
         obj = self.container(info).get(obj_id)
         if obj is None or (deleted is not None and bool(obj.deleted) != deleted):
             raise NotFound(obj_id)
-        if not access.can(self.request, action, info, obj):
-            if action == "read" or not access.can(self.request, "read", info, obj):
-                raise NotFound(obj_id)
+        if not access.can(self.request, "read", info, obj):
+            raise NotFound(obj_id)  # whatever the action: one does not act on what one cannot see
+        if action != "read" and not access.can(self.request, action, info, obj):
             raise AccessDenied(action, info)
         return obj
 
@@ -192,8 +198,20 @@ class TypeService:
         return out
 
     # ---------------------------------------------------------------- writes
+    def _check_rules(self, info, obj, values: dict) -> None:
+        """The type's rules across fields (``TypeInfo.validate``) on the values after the write."""
+        if info.validate is None:
+            return
+        merged = {f.name: getattr(obj, f.name, None) for f in info.fields} if obj is not None else {}
+        merged.update({k: v for k, v in values.items() if v is not UNCHANGED})
+        errors = info.validate(self.request, obj, merged) or {}
+        if errors:
+            t = self.request.localizer.translate
+            raise ValidationFailed({name: t(message) for name, message in errors.items()})
+
     def create(self, info, values: dict, *, status=None, obj_id=None, owner: str | None = None):
         self.require("create", info)
+        self._check_rules(info, None, values)
         container = self.container(info)
         obj = info.content_class(info.name)
         user = self._login()
@@ -237,8 +255,17 @@ class TypeService:
         return tuple(sorted(grants_for(self.request).direct_teams))
 
     def _derive(self, info, obj):
-        """Derived values: the record's teams (creator's + team fields) and the type's own ``derive``."""
+        """Derived values: the record's teams (its creator's, its team fields' and the teams of the users
+        it belongs to through ``owner_fields``, e.g. its assignee's) and the type's own ``derive``."""
         teams = set(getattr(obj, "creator_teams", ()) or ())
+        if info.owner_fields:
+            from procura.security import get_user
+
+            for login in _field_values(obj, info.owner_fields):
+                user = get_user(self.request.app_root, login)
+                if user is not None:
+                    teams.update(getattr(user, "teams", ()) or ())
+                    teams.update(getattr(user, "auto_teams", ()) or ())
         for name in info.team_fields:
             value = getattr(obj, name, None)
             if isinstance(value, str) and value:
@@ -257,6 +284,7 @@ class TypeService:
         if expected_version is not None and int(expected_version) != obj.version:
             raise StaleVersion(obj, int(expected_version))
         editable = {f.name for f in self.editable_fields(info, obj)}
+        self._check_rules(info, obj, {k: v for k, v in values.items() if k in editable})
         changes = {}
         for name, value in values.items():
             if name not in editable or value is UNCHANGED:
@@ -433,7 +461,7 @@ class TypeService:
             "id": obj.id,
             "type": info.name,
             "version": obj.version,
-            "title": str(getattr(obj, info.title_field, None) or obj.id),
+            "title": obj.id,  # the title field's value below, if the user may see it
             "status": obj.status,
             "created": iso(obj.created),
             "modified": iso(obj.modified),
@@ -443,6 +471,8 @@ class TypeService:
         }
         for f in self.visible_fields(info, obj):
             data[f.name] = f.to_json(getattr(obj, f.name, None))
+            if f.name == info.title_field:
+                data["title"] = str(getattr(obj, f.name, None) or obj.id)
         data["actions"] = [{"name": a["name"], "title": t(a["title"]), "target": a["target"],
                             "comment_required": a["comment_required"]} for a in self.actions(obj)]
         data["actions"] += [{"name": op.name, "title": t(op.title), "target": None, "comment_required": False}

@@ -23,10 +23,15 @@ RECENT_MAX = 20
 
 
 def type_info(request, action="read"):
-    """The TypeInfo named in the URL; 404 when unknown or not readable (existence is not revealed)."""
+    """The TypeInfo named in the URL; 404 when unknown or not readable (existence is not revealed).
+
+    Administrative types (users, roles, the sign-in audit) are part of every installation, so
+    there is nothing to hide: a user who may not read one gets a plain 403."""
     info = request.registry.procura_types.get(request.matchdict.get("type"))
-    if info is None or not request.types.can("read", info):
+    if info is None:
         raise HTTPNotFound()
+    if not request.types.can("read", info):
+        raise HTTPForbidden() if info.admin else HTTPNotFound()
     if action != "read" and not request.types.can(action, info):
         raise HTTPForbidden()
     return info
@@ -64,9 +69,12 @@ def redirect(url):
 
 # ---------------------------------------------------------------- display
 def title_of(request, info, obj) -> str:
-    """The record's title as plain text (its title field's display, else its id)."""
+    """The record's title as plain text (its title field's display, else its id: also when that
+    field is hidden from the user)."""
+    from procura.types import access
+
     value = getattr(obj, info.title_field, None)
-    if value in (None, ""):
+    if value in (None, "") or access.field_access(request, info, info.field(info.title_field), obj) == access.HIDDEN:
         return obj.id
     try:
         text = info.field(info.title_field).display(value, request)

@@ -79,6 +79,7 @@ def display_json(request, field, value) -> str:
 
 def history_entries(request, info, obj) -> list[dict]:
     out = []
+    visible = {f.name for f in request.types.visible_fields(info, obj)}  # changes of hidden fields are not shown
     for record in obj.history:
         action = record.get("action", "")
         icon, color, summary = ACTION_STYLE.get(action, ("bi-dot", "secondary", None))
@@ -98,7 +99,7 @@ def history_entries(request, info, obj) -> list[dict]:
         elif action == "update":
             for name, pair in changes.items():
                 field = info.field(name)
-                if field is None:
+                if field is None or name not in visible:
                     continue
                 old, new = (list(pair) + [None, None])[:2]
                 entry["changes"].append({"field": t(request, field.title), "old": display_json(request, field, old),

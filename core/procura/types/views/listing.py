@@ -14,6 +14,7 @@ from pyramid.view import view_config
 from webob.multidict import MultiDict
 
 from procura.i18n import _
+from procura.types import access
 from procura.types.query import ListQuery, parse_list_params, run_query
 from procura.types.service import (
     AccessDenied,
@@ -56,9 +57,10 @@ def quick_search_ids(request, info, container, q: str) -> set:
     needs the catalog's title index, so it is transactional and never scans the container.
     """
     key = q.strip().casefold()
-    index = container.catalog["title"]
-    result = index.inrange(key, key + "\U0010ffff").execute()
-    ids = {container.docids[d] for d in result.ids if d in container.docids}
+    ids = set()
+    if access.field_access(request, info, info.field(info.title_field)) != access.HIDDEN:  # no oracle
+        result = container.catalog["title"].inrange(key, key + "\U0010ffff").execute()
+        ids = {container.docids[d] for d in result.ids if d in container.docids}
     for candidate in {q.strip(), q.strip().upper()}:
         if candidate in container.docid_of:
             ids.add(candidate)
@@ -224,7 +226,7 @@ class ListPage:
                 cell["text"] = obj.id
             elif name in ("created", "modified"):
                 cell["text"] = when(request, getattr(obj, name))
-            else:
+            elif access.field_access(request, info, info.field(name), obj) != access.HIDDEN:  # a record's guard
                 value = field_value(request, info.field(name), obj)
                 cell["text"], cell["html"] = value["text"], value["html"]
             if cell["is_title"] and not cell["text"] and cell["html"] is None and name != "status":
@@ -438,6 +440,8 @@ def kanban_view(request):
                 for obj in result.items:
                     meta = []
                     for f in meta_fields:
+                        if access.field_access(request, info, f, obj) == access.HIDDEN:
+                            continue
                         value = field_value(request, f, obj)
                         if not value["empty"] and value["html"] is None:
                             meta.append({"title": t(request, f.title), "text": value["text"]})

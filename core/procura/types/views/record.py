@@ -10,6 +10,7 @@ from pyramid.renderers import render
 from pyramid.view import view_config
 
 from procura.i18n import _
+from procura.types import access
 from procura.types.query import ListQuery, run_query
 from procura.types.service import (
     NotFound,
@@ -238,6 +239,8 @@ def related_lists(request, info, obj) -> list[dict]:
         for field in other.fields:
             if not field.indexed or _reference_target(field) != info.name:
                 continue
+            if access.field_access(request, other, field) == access.HIDDEN:
+                continue  # which records point here is the hidden field's value
             try:
                 result = run_query(request, other, ListQuery(filters={field.name: [obj.id]}, limit=RELATED_LIMIT))
             except Exception:  # noqa: BLE001 - a related list must not break the record's page
