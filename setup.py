@@ -41,6 +41,10 @@ setup(
         "whoosh-reloaded>=2.7.5",
         "ldap3>=2.9",
         "pyotp>=2.9",
+        # OpenID Connect sign-in: a maintained OAuth 2 / OIDC client (PKCE, ID token validation
+        # through joserfc, which it brings); its framework-independent client runs on requests.
+        "authlib>=1.9",
+        "requests>=2.31",
         # QR codes (SVG) for enrolling an authenticator app; pure Python, no imaging library needed.
         "segno>=1.6",
         "reportlab>=4.0",
@@ -68,6 +72,7 @@ setup(
             "requests>=2.31",
             "pypdf>=4.0",  # reads the text of printed PDFs back in tests
             "openapi-spec-validator>=0.7", "jsonschema>=4.18",
+            "aiosmtpd>=1.4",  # a real SMTP server on loopback for the mail tests
         ],
     },
     entry_points={

@@ -21,8 +21,21 @@ def table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def pattern_table() -> str:
+    """Settings that exist once per configured name (``procura.oidc.<name>.issuer`` ...)."""
+    from procura.settings import SETTING_PATTERNS, env_name
+
+    rows = ["| setting (per name) | environment variable | default | meaning |", "|---|---|---|---|"]
+    for p in SETTING_PATTERNS:
+        default = f"`{p.default}`" if p.default else "empty"
+        rows.append(f"| `{p.key}` | `{env_name(p.key)}` | {default} | {p.help} |")
+    return "\n".join(rows) + "\n"
+
+
 def render(text: str) -> str:
-    return re.sub(r"\| setting \| environment variable \|.*?\n(?=\n)", table(), text, count=1, flags=re.S)
+    text = re.sub(r"\| setting \| environment variable \|.*?\n(?=\n)", table(), text, count=1, flags=re.S)
+    return re.sub(r"\| setting \(per name\) \| environment variable \|.*?\n(?=\n)", pattern_table(), text,
+                  count=1, flags=re.S)
 
 
 if __name__ == "__main__":

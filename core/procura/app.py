@@ -111,8 +111,8 @@ def build_config(settings: dict) -> Configurator:
 
 
 def csrf_applies(request) -> bool:
-    if request.headers.get("Authorization"):
-        return False
+    if request.headers.get("Authorization", "").lower().startswith("bearer "):
+        return False  # the identity is then the token's only (SecurityPolicy), never the cookie's
     return "procura_session" in request.cookies or not request.path.startswith("/api/")
 
 

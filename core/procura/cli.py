@@ -212,7 +212,7 @@ def print_logins(pm):
     from procura.i18n import _  # noqa: F401 - titles are translation strings
 
     rows = []
-    for result in pm.hook.procura_demo_logins():
+    for result in reversed(pm.hook.procura_demo_logins()):  # the core first: hooks answer last-registered first
         rows.extend(result or [])
     if not rows:
         return
@@ -257,6 +257,54 @@ def apikey_create(ctx, login, name, days):
         conn.close()
         db.close()
     click.echo(token)
+
+
+@main.group()
+def ldap():
+    """LDAP / Active Directory."""
+
+
+@ldap.command("sync")
+@click.pass_obj
+def ldap_sync(ctx):
+    """Synchronise users and groups from the directory now and print what changed.
+
+    Creates and updates directory users, deactivates those gone from the directory or disabled
+    there, and sets their teams and roles from procura.ldap.group_map (idempotent)."""
+    import datetime as dt
+
+    from procura import make_app
+    from procura.security.directory import configured, record_sync, sync
+    from procura.security.ldap import LdapError
+    from procura.types.system import in_own_transaction
+
+    if not configured(ctx.settings):
+        fail("LDAP is not configured: set procura.ldap.url (and the other procura.ldap.* settings)")
+
+    def run(request):
+        started = dt.datetime.now(dt.UTC)
+        result = sync(request)
+        record_sync(request.app_root, {"ok": True, "error": "", **result.summary()}, started)
+        return result
+
+    db = ctx.open_db()
+    try:
+        app = make_app({**ctx.settings, "procura.search.sync": "true"}, db=db)
+        try:
+            result = in_own_transaction(app.registry, run, note="procura ldap sync")
+        except LdapError as exc:
+            fail(str(exc))
+    finally:
+        db.close()
+    for what in ("created", "updated", "deactivated", "reactivated"):
+        logins = getattr(result, what)
+        if logins:
+            click.echo(f"{what}: {', '.join(sorted(logins))}")
+    for login, reason in result.skipped:
+        click.echo(f"skipped {login}: {reason}")
+    summary = result.summary()
+    click.echo(", ".join(f"{summary[key]} {key}" for key in
+                         ("created", "updated", "deactivated", "reactivated", "unchanged", "skipped")))
 
 
 @main.command()

@@ -40,9 +40,10 @@ DEMO_TEAMS = [
 
 @hookimpl
 def procura_register_types():
+    from procura.calendars import BUSINESS_CALENDAR
     from procura.security.principals import PRINCIPAL_TYPES
 
-    return list(PRINCIPAL_TYPES)
+    return [*PRINCIPAL_TYPES, BUSINESS_CALENDAR]
 
 
 @hookimpl
@@ -68,6 +69,13 @@ def procura_menu_items(request):
         MenuItem("admin_status", _("System status"), route="admin_status", icon="bi-activity",
                  order=900, permission="procura.admin", section="admin"),
     ]
+
+
+@hookimpl
+def procura_auth_methods(request):
+    from procura.security.oidc import auth_methods
+
+    return auth_methods(request)  # a button per OpenID Connect provider (procura.oidc.providers)
 
 
 @hookimpl
@@ -117,4 +125,6 @@ def procura_demo_logins():
 
 @hookimpl
 def procura_periodic_tasks():
-    return {"procura.heartbeat": {"task": "procura.heartbeat", "schedule": 30.0}}
+    return {"procura.heartbeat": {"task": "procura.heartbeat", "schedule": 30.0},
+            # does something only with procura.ldap.sync_interval set, every that many minutes
+            "procura.security.ldap_sync": {"task": "procura.security.ldap_sync", "schedule": 60.0}}

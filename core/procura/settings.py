@@ -4,7 +4,9 @@ Values come from, in rising priority: the defaults below, the ``[procura]`` sect
 (``--config``, or ``procura.ini`` in the working directory), then environment variables named
 ``PROCURA_<KEY>`` with the ``procura.`` prefix dropped, dots and dashes turned into underscores
 and upper-cased (``procura.zodb_uri`` -> ``PROCURA_ZODB_URI``). The README's configuration table is
-generated from ``SETTINGS`` and a test keeps the two equal.
+generated from ``SETTINGS`` and a test keeps the two equal. Settings that exist once per configured
+name (one group per OpenID Connect provider) are declared as ``SETTING_PATTERNS`` and documented in a
+second table.
 """
 from __future__ import annotations
 
@@ -84,6 +86,47 @@ SETTINGS: list[Setting] = [
     Setting("procura.telegram.api_url", "https://api.telegram.org",
             "Telegram Bot API address (a local Bot API server, or a fake in tests)."),
     Setting("procura.telegram.bot_name", "", "The bot's user name, for the link users follow to connect it."),
+    Setting("procura.ldap.url", "",
+            "LDAP / Active Directory server: `ldap://host:389` or `ldaps://host:636` (several, separated by "
+            "spaces, are tried in order). Empty: no directory sign-in."),
+    Setting("procura.ldap.bind_dn", "",
+            "DN of the service account that looks users and groups up (empty: anonymous), e.g. "
+            "`cn=procura,ou=services,dc=example,dc=org` or `procura@example.org` for Active Directory."),
+    Setting("procura.ldap.bind_password", "", "Password of the service account (never logged)."),
+    Setting("procura.ldap.user_base", "", "Where users are searched, e.g. `ou=people,dc=example,dc=org`."),
+    Setting("procura.ldap.user_filter", "",
+            "LDAP filter finding a user by login; `{login}` is replaced by the escaped login (by `*` to list "
+            "everybody for the synchronisation). Empty: entries of the class `inetOrgPerson` or the category "
+            "`person` whose `uid` or `sAMAccountName` is the login, which suits OpenLDAP and Active Directory."),
+    Setting("procura.ldap.attr.login", "uid, sAMAccountName",
+            "Attributes holding the login (the first one present is used; the same for every `attr.*`)."),
+    Setting("procura.ldap.attr.first_name", "givenName", "Attributes holding the first name."),
+    Setting("procura.ldap.attr.last_name", "sn", "Attributes holding the last name."),
+    Setting("procura.ldap.attr.middle_name", "middleName", "Attributes holding the middle name (patronymic)."),
+    Setting("procura.ldap.attr.full_name", "displayName, cn",
+            "Attributes holding the whole name, used as the last name when there is no first or last name."),
+    Setting("procura.ldap.attr.email", "mail", "Attributes holding the email address."),
+    Setting("procura.ldap.attr.phone", "telephoneNumber, mobile", "Attributes holding the phone number."),
+    Setting("procura.ldap.attr.position", "title", "Attributes holding the position (position rules apply to it)."),
+    Setting("procura.ldap.group_base", "",
+            "Where groups are searched, e.g. `ou=groups,dc=example,dc=org`. Empty: only the users' `memberOf` "
+            "attribute tells their groups."),
+    Setting("procura.ldap.group_filter", "",
+            "LDAP filter of the groups. Empty: entries of the classes `groupOfNames`, `groupOfUniqueNames`, "
+            "`posixGroup` or `group` (members by `member`, `uniqueMember` or `memberUid`)."),
+    Setting("procura.ldap.group_map", "",
+            "Teams and roles for members of directory groups: entries separated by `;` or new lines, each "
+            "`GROUP = team:NAME role:NAME ...` where GROUP is a group's DN or, without `=`, its name (cn); e.g. "
+            "`cn=buyers,ou=groups,dc=example,dc=org = team:procurement role:buyer; Domain Admins = role:admin`. "
+            "Teams and roles that do not exist yet are created. They add to what an administrator gives by hand "
+            "and are taken away when the user leaves the group."),
+    Setting("procura.ldap.starttls", "false", "Upgrade `ldap://` connections with StartTLS (`true`/`false`)."),
+    Setting("procura.ldap.ca_file", "",
+            "CA certificates (PEM) to verify the directory's TLS certificate. Empty: the system's CAs."),
+    Setting("procura.ldap.timeout", "10", "Seconds to wait for the directory server."),
+    Setting("procura.ldap.sync_interval", "0",
+            "Minutes between synchronisations of users and groups from the directory (a job); `0`: no "
+            "scheduled synchronisation (`procura ldap sync` and the security settings page still run one)."),
     Setting("procura.node_modules", "",
             "Folder of the JavaScript libraries installed from the npm registry. "
             "Empty: `node_modules` beside the project."),
@@ -100,9 +143,69 @@ SETTINGS: list[Setting] = [
     Setting("procura.export.csv_delimiter", ";",
             "Field separator of CSV exports: `;` (what Excel expects with a Russian locale) or `,`; "
             "an export link may override it with `?delimiter=,` or `?delimiter=;`."),
+    Setting("procura.oidc.providers", "",
+            "Comma-separated names of the OpenID Connect providers users may sign in with (lower-case "
+            "letters, digits, `-` and `_`); each is configured by the `procura.oidc.<name>.*` settings below. "
+            "Empty: no OpenID Connect sign-in."),
+    Setting("procura.oidc.timeout", "10", "Seconds to wait for an OpenID Connect provider's answer."),
 ]
 
 DEFAULTS = {s.key: s.default for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class SettingPattern:
+    """A group of settings that exists once per name listed in another setting: ``key`` holds
+    ``<name>`` (``procura.oidc.<name>.issuer`` for every name in ``procura.oidc.providers``). The
+    environment variable follows the same rule (``PROCURA_OIDC_<NAME>_ISSUER``)."""
+
+    key: str
+    names: str  # the setting that lists the names
+    default: str
+    help: str
+
+    def key_for(self, name: str) -> str:
+        return self.key.replace("<name>", name)
+
+
+_OIDC = "procura.oidc.providers"
+SETTING_PATTERNS: list[SettingPattern] = [
+    SettingPattern("procura.oidc.<name>.issuer", _OIDC, "",
+                   "Issuer URL of the provider (required); its configuration is discovered at "
+                   "`<issuer>/.well-known/openid-configuration`."),
+    SettingPattern("procura.oidc.<name>.client_id", _OIDC, "", "Client id Procura is registered with (required)."),
+    SettingPattern("procura.oidc.<name>.client_secret", _OIDC, "",
+                   "Client secret (never logged). Empty: a public client that relies on PKCE alone."),
+    SettingPattern("procura.oidc.<name>.title", _OIDC, "",
+                   "Label of the button on the sign-in page. Empty: the provider's name."),
+    SettingPattern("procura.oidc.<name>.scopes", _OIDC, "openid profile email",
+                   "Scopes asked for (space- or comma-separated; `openid` is always added), e.g. "
+                   "`openid profile email groups`."),
+    SettingPattern("procura.oidc.<name>.login_claim", _OIDC, "preferred_username",
+                   "Claim whose value becomes the login of a user created at first sign-in."),
+    SettingPattern("procura.oidc.<name>.role_claim", _OIDC, "groups, roles",
+                   "Comma-separated claims holding the user's groups or roles (a dotted path reaches into "
+                   "nested claims, e.g. `realm_access.roles`); `role_map` maps their values."),
+    SettingPattern("procura.oidc.<name>.role_map", _OIDC, "",
+                   "Roles and teams given by claim values: entries `<claim value> = role:<name> team:<name> ...` "
+                   "separated by `;` or new lines (a bare name is a role; values are compared ignoring case; `*` "
+                   "matches everybody), e.g. "
+                   "`procurement = role:buyer team:procurement; it-admins = role:admin`. Refreshed at every "
+                   "sign-in; roles and teams an administrator gives by hand are kept."),
+    SettingPattern("procura.oidc.<name>.create_users", _OIDC, "false",
+                   "Create a user at the first sign-in of somebody Procura does not know (`true`), or only let "
+                   "in users an administrator created with \"Signs in with: OpenID Connect\" and the same "
+                   "login (`false`)."),
+]
+
+
+def pattern_keys(settings: dict) -> dict[str, SettingPattern]:
+    """The concrete keys of ``SETTING_PATTERNS`` for the names the settings list."""
+    out = {}
+    for pattern in SETTING_PATTERNS:
+        for name in as_list(settings.get(pattern.names)):
+            out[pattern.key_for(name)] = pattern
+    return out
 
 
 def env_name(key: str) -> str:
@@ -133,6 +236,10 @@ def load_settings(config_file: str | os.PathLike | None = None, overrides: dict 
         if value is not None:
             settings[setting.key] = value
     settings.update(overrides or {})
+    for key in pattern_keys(settings):  # once the names are known (procura.oidc.providers ...)
+        value = os.environ.get(env_name(key))
+        if value is not None and key not in (overrides or {}):
+            settings[key] = value
     return resolve(settings)
 
 
@@ -156,6 +263,8 @@ def resolve(settings: dict) -> dict:
     s["procura.zeo_socket"] = s["procura.zeo_socket"] or str(var / "zeo.sock")
     s["procura.node_modules"] = s["procura.node_modules"] or str(project_root() / "node_modules")
     s["zodbconn.uri"] = s["procura.zodb_uri"]
+    for key, pattern in pattern_keys(s).items():
+        s.setdefault(key, pattern.default)
     return s
 
 

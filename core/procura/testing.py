@@ -203,3 +203,35 @@ def do_login(testapp, login, password=TEST_PASSWORD):
 @pytest.fixture
 def login():
     return do_login
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on loopback (aiosmtpd) collecting mail: ``.host``, ``.port``, ``.messages``,
+    ``.wait_for(n)``. Point the app at it with ``smtp_settings(server)`` in ``procura_overrides``."""
+    from procura.testing_servers import SmtpSink
+
+    server = SmtpSink().start()
+    yield server
+    server.stop()
+
+
+def smtp_settings(server) -> dict:
+    return {"procura.smtp.host": server.host, "procura.smtp.port": str(server.port),
+            "procura.smtp.security": "none", "procura.mail.from": "Procura <procura@example.com>"}
+
+
+@pytest.fixture
+def telegram_server():
+    """A fake Telegram Bot API on loopback: ``.sent`` messages, ``.add_start(code, chat_id)``.
+    Point the app at it with ``telegram_settings(server)`` in ``procura_overrides``."""
+    from procura.testing_servers import FakeTelegram
+
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+def telegram_settings(server) -> dict:
+    return {"procura.telegram.token": server.token, "procura.telegram.api_url": server.api_url,
+            "procura.telegram.bot_name": "procura_test_bot"}

@@ -51,10 +51,22 @@ def locked_until(user) -> dt.datetime | None:
     return until if until is not None and until > now_utc() else None
 
 
-def _local_time(request, moment) -> str:
-    from procura.types.formatting import format_datetime
+def _local_time(request, moment, user=None) -> str:
+    """``moment`` in the time zone of ``user`` (who is not signed in yet), named after it."""
+    from zoneinfo import ZoneInfo
 
-    return format_datetime(moment, request)
+    from babel import dates as babel_dates
+
+    from procura.types.fields import user_tz_name
+
+    zone = ZoneInfo(getattr(user, "timezone", None) or user_tz_name(request))
+    local = moment.astimezone(zone)
+    return f"{babel_dates.format_datetime(local, format='medium', locale=request.localizer.locale_name)} ({zone.key})"
+
+
+def _locked_message(request, user, until):
+    return _("This account is locked after repeated failed sign-ins until ${when}. Try again then, or ask an "
+             "administrator to unlock it.", mapping={"when": _local_time(request, until, user)})
 
 
 def password_sign_in(request, login: str, password: str):
@@ -62,41 +74,48 @@ def password_sign_in(request, login: str, password: str):
     login = normalise_login(login)
     user = get_user(request.app_root, login)
     wrong = _("Wrong login or password.")
+    from_directory = False
     if user is None:
         user = _directory_sign_in(request, login, password)
         if user is None:
             burn_time(password)
             record_login_event(request, "unknown_login", login, success=False, method="password")
             raise SignInRefused(wrong, "unknown_login")
+        from_directory = True  # the directory has just accepted this password (a bind as the user)
     until = locked_until(user)
     if until is not None:
         record_login_event(request, "refused_locked", user.login, success=False, method="password")
-        raise SignInRefused(_("This account is locked after repeated failed sign-ins until ${when}. Try again "
-                              "then, or ask an administrator to unlock it.",
-                              mapping={"when": _local_time(request, until)}), "refused_locked")
-    if user.auth_source == "ldap":
+        raise SignInRefused(_locked_message(request, user, until), "refused_locked")
+    if from_directory:
+        ok = True
+    elif user.auth_source == "ldap":
         ok = _ldap_password_ok(request, user, password)
     else:
         ok = user.check_password(password)
     if not ok:
-        _count_failure(request, user)
+        if count_failure(request, user):  # this failure locked the account: say so, and until when
+            raise SignInRefused(_locked_message(request, user, user.locked_until), "locked")
         raise SignInRefused(wrong, "failure")
-    user.failed_logins = 0
+    # the count is reset only when the whole sign-in succeeds (finish_sign_in): wrong second-factor
+    # codes count too, so knowing the password does not buy fresh guesses at the code
     return user
 
 
-def _count_failure(request, user) -> None:
+def count_failure(request, user, method: str = "password", audit: bool = True) -> bool:
+    """Count a failed sign-in (a wrong password or code); True when it locked the account."""
     rules = security_settings(request)
     user.failed_logins = int(getattr(user, "failed_logins", 0) or 0) + 1
     threshold = int(rules.get("lockout_threshold") or 0)
     if threshold and user.failed_logins >= threshold:
         user.locked_until = now_utc() + dt.timedelta(minutes=int(rules.get("lockout_minutes") or 15))
         user.failed_logins = 0
-        record_login_event(request, "locked", user.login, success=False, method="password",
+        record_login_event(request, "locked", user.login, success=False, method=method,
                            detail=_("${count} failed sign-ins in a row", mapping={"count": threshold}))
-    else:
-        record_login_event(request, "failure", user.login, success=False, method="password",
+        return True
+    if audit:
+        record_login_event(request, "failure", user.login, success=False, method=method,
                            detail=_("Failed sign-ins in a row: ${count}", mapping={"count": user.failed_logins}))
+    return False
 
 
 def _directory_sign_in(request, login, password):

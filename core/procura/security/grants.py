@@ -1,8 +1,10 @@
 """Effective permissions of the signed-in user, computed once per request (``request.grants``).
 
 A user's roles are their base role (``user`` for staff, ``portal`` for portal users), the roles
-given to them, the roles of their teams and those of matching position rules. Only roles of the
-user's kind count (a portal user never becomes an administrator by mistake). For every type and
+given to them, the roles of their teams, those of matching position rules and those their
+directory groups give (``directory_roles``/``directory_teams``, see ``procura.security.directory``)
+or their OpenID Connect claims (``external_roles``/``external_teams``, see ``procura.security.oidc``).
+Only roles of the user's kind count (a portal user never becomes an administrator by mistake). For every type and
 action each role has a scope (its explicit grant, else the type's declared default for a role of
 that name); several roles combine to the widest scope. Field access combines the same way over
 the roles that may read the type at all. Named permissions are granted if any role grants them.
@@ -52,6 +54,8 @@ class Grants:
         container = _container(self.request, "role")
         names = [BASE_ROLE.get(self.kind, "user")]
         names += list(getattr(self.user, "roles", ()) or ()) + list(getattr(self.user, "auto_roles", ()) or ())
+        names += list(getattr(self.user, "directory_roles", ()) or ())  # from directory groups (LDAP)
+        names += list(getattr(self.user, "external_roles", ()) or ())  # from OpenID Connect claims (oidc.py)
         teams = _container(self.request, "team")
         for team_name in self.direct_teams:
             team = teams.get(team_name) if teams is not None else None
@@ -86,7 +90,9 @@ class Grants:
     def direct_teams(self) -> frozenset[str]:
         if self.user is None:
             return frozenset()
-        return frozenset(getattr(self.user, "teams", ()) or ()) | frozenset(getattr(self.user, "auto_teams", ()) or ())
+        return (frozenset(getattr(self.user, "teams", ()) or ()) | frozenset(getattr(self.user, "auto_teams", ()) or ())
+                | frozenset(getattr(self.user, "directory_teams", ()) or ())
+                | frozenset(getattr(self.user, "external_teams", ()) or ()))
 
     @cached_property
     def teams(self) -> frozenset[str]:
@@ -220,10 +226,16 @@ class Grants:
         return any(getattr(role, "require_2fa", False) for _name, role in self.roles if role is not None)
 
     def login_hours_rule(self) -> tuple[str, str | None]:
-        """The most permissive sign-in hours rule of the user's roles: ``(rule, calendar name)``."""
+        """The most permissive sign-in hours rule of the user's roles: ``(rule, calendar name)``.
+
+        The base role (``user``, ``portal``) every user has counts only for users without other
+        roles: otherwise its rule (by default "any") would overrule every role's restriction."""
+        from procura.security.principals import BASE_ROLE
+
         order = {"any": 2, "flag": 1, "refuse": 0}
         best, calendar = None, None
-        for _name, role in self.roles:
+        base = BASE_ROLE.get(self.kind, "user")
+        for _name, role in [(n, r) for n, r in self.roles if n != base] or self.roles:
             rule = getattr(role, "login_hours", None) or "any" if role is not None else "any"
             if best is None or order[rule] > order[best]:
                 best, calendar = rule, getattr(role, "calendar", None) if role is not None else None
@@ -250,6 +262,8 @@ def may_assign(request, target) -> bool:
     if grants.has(ASSIGN_ANY):
         return True
     if grants.has(ASSIGN_TEAM):
-        theirs = set(getattr(target, "teams", ()) or ()) | set(getattr(target, "auto_teams", ()) or ())
+        theirs = (set(getattr(target, "teams", ()) or ()) | set(getattr(target, "auto_teams", ()) or ())
+                  | set(getattr(target, "directory_teams", ()) or ())
+                  | set(getattr(target, "external_teams", ()) or ()))
         return bool(theirs & grants.teams)
     return False

@@ -9,12 +9,16 @@ from __future__ import annotations
 import datetime as dt
 
 
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def sign_in_hours(request, grants, moment: dt.datetime | None = None) -> str:
     """``"ok"``, ``"flag"`` or ``"refuse"`` for a sign-in by the user of ``grants`` now."""
     rule, calendar_name = grants.login_hours_rule()
     if rule == "any":
         return "ok"
-    moment = moment or dt.datetime.now(dt.UTC)
+    moment = moment or now_utc()
     if is_working_time(request, calendar_name, moment):
         return "ok"
     return rule
@@ -27,4 +31,5 @@ def is_working_time(request, calendar_name, moment) -> bool:
     except ImportError:  # pragma: no cover - the calendars module is part of the core
         return True
     calendar = calendar_for(request.app_root, calendar_name)
-    return calendar is None or working(calendar, moment)
+    default_zone = request.registry.settings.get("procura.default_timezone") or "Europe/Moscow"
+    return calendar is None or working(calendar, moment, default_zone)

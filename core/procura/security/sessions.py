@@ -15,11 +15,16 @@ from procura.i18n import _
 SEEN_GRANULARITY = 60  # seconds
 
 
+def now() -> int:
+    """The clock of sessions (seconds since the epoch); tests move it."""
+    return int(time.time())
+
+
 def start_session(request, login: str) -> None:
-    now = int(time.time())
+    started = now()
     request.session["userid"] = login
-    request.session["since"] = now
-    request.session["seen"] = now
+    request.session["since"] = started
+    request.session["seen"] = started
     request.session.new_csrf_token()
 
 
@@ -28,16 +33,16 @@ def check_session(request, user) -> bool:
     from procura.security.store import security_settings
 
     session = request.session
-    now = int(time.time())
+    current = now()
     since = int(session.get("since") or 0)
     seen = int(session.get("seen") or since)
     rules = security_settings(request)
     max_age = int(rules.get("session_max_age") or 0)
     idle = int(rules.get("session_idle_timeout") or 0)
     ended = None
-    if max_age and since and now - since > max_age:
+    if max_age and since and current - since > max_age:
         ended = "session_expired"
-    elif idle and seen and now - seen > idle:
+    elif idle and seen and current - seen > idle:
         ended = "idle_timeout"
     if ended:
         from procura.security.audit import record_login_event
@@ -48,6 +53,6 @@ def check_session(request, user) -> bool:
         session.invalidate()
         request.environ["procura.session_ended"] = ended
         return False
-    if now - seen >= SEEN_GRANULARITY:
-        session["seen"] = now
+    if current - seen >= SEEN_GRANULARITY:
+        session["seen"] = current
     return True

@@ -18,3 +18,14 @@ def poll_telegram_links(request) -> int:
     from procura.security.telegram_link import poll_links
 
     return poll_links(request)
+
+
+@job("procura.security.ldap_sync")
+def ldap_sync(request, force: bool = False):
+    """Synchronise users and groups from the directory (LDAP / Active Directory).
+
+    Beat starts it every minute; unless ``force`` it does something only when LDAP is set and
+    ``procura.ldap.sync_interval`` minutes have passed since the last run. Returns the summary."""
+    from procura.security.directory import run_sync
+
+    return run_sync(request, force=force)

@@ -78,7 +78,7 @@ def current(request):
         request.session.pop(CHALLENGE_KEY, None)
         return None
     user = get_user(request.app_root, challenge["login"])
-    if user is None or not user.active:
+    if user is None or not user.active or getattr(user, "locked_until", None) and user.locked_until > now_utc():
         return None
     return challenge_id, challenge, user
 
@@ -166,7 +166,11 @@ def verify(request, challenge_id, challenge, user, method: str, code: str) -> bo
     _save(request, challenge_id, challenge)
     record_login_event(request, "second_factor_failure", user.login, success=False, method=method,
                        detail=_("Attempt ${n}", mapping={"n": challenge["attempts"]}))
-    if challenge["attempts"] >= int(rules["code_attempts"]):
+    from procura.security.auth import count_failure
+
+    # wrong codes count toward the lockout like wrong passwords: signing in again gives no fresh guesses
+    locked = count_failure(request, user, method=method, audit=False)
+    if locked or challenge["attempts"] >= int(rules["code_attempts"]):
         end(request, challenge_id)
     return False
 

@@ -25,9 +25,10 @@ def forbidden(exc, request):
         if request.identity is None:
             return token_problem(request)
         return problem_response(request, 403, _("Forbidden"), _("You do not have permission for this."))
-    if request.identity is None and request.method == "GET":
-        query = {"came_from": request.path_qs}
-        ended = request.environ.get("procura.session_ended")
+    ended = request.environ.get("procura.session_ended")
+    if request.identity is None and (request.method == "GET" or ended):
+        # a form sent after the session ended is not saved: the user signs in again and is told why
+        query = {"came_from": request.path_qs} if request.method == "GET" else {}
         if ended:
             query["ended"] = ended
         return HTTPSeeOther(request.route_url("login", _query=query))

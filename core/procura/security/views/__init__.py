@@ -15,6 +15,8 @@ def includeme(config):
     add("api_me_tokens", "/api/v1/me/tokens")
     add("api_me_token", "/api/v1/me/tokens/{id}")
     add("api_security_settings", "/api/v1/settings/security")
+    add("admin_security_ldap_sync", "/admin/security/ldap-sync")
+    config.include("procura.security.views.oidc")  # its routes; the scan below finds its views
     config.scan("procura.security.views")
     config.add_subscriber("procura.security.views.position_rules_changed", "procura.types.events.ObjectEvent")
     import procura.security.tasks  # noqa: F401 - registers the jobs

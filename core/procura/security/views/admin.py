@@ -69,6 +69,44 @@ def _status(request):
     ]
 
 
+def _ldap(request) -> dict | None:
+    """The directory synchronisation box: whether LDAP is set and how the last run went."""
+    from procura.security.directory import configured, last_sync
+    from procura.types.formatting import format_datetime
+
+    if not configured(request):
+        return None
+    last = last_sync(request.app_root)
+    if not last:
+        return {"last": None, "ok": True, "detail": ""}
+    t = request.localizer.translate
+    if last.get("ok"):
+        detail = t(_("created ${created}, updated ${updated}, deactivated ${deactivated}, reactivated "
+                     "${reactivated}, unchanged ${unchanged}, skipped ${skipped}",
+                     mapping={k: last.get(k, 0) for k in ("created", "updated", "deactivated", "reactivated",
+                                                          "unchanged", "skipped")}))
+    else:
+        detail = t(_("failed: ${error}", mapping={"error": last.get("error") or ""}))
+    return {"last": format_datetime(last.get("at"), request) if last.get("at") else None,
+            "ok": bool(last.get("ok")), "detail": detail}
+
+
+@view_config(route_name="admin_security_ldap_sync", request_method="POST", permission=ADMIN, require_csrf=True)
+def admin_security_ldap_sync(request):
+    """The "Synchronise now" button: the directory synchronisation job, run after this request."""
+    from procura.jobs import enqueue
+    from procura.security.directory import SYNC_JOB, configured
+
+    t = request.localizer.translate
+    if not configured(request):
+        request.session.flash(t(_("LDAP / Active Directory is not configured.")), "warning")
+    else:
+        enqueue(request, SYNC_JOB, True)
+        request.session.flash(t(_("Synchronisation with the directory started; reload this page in a moment to "
+                                  "see its result.")), "success")
+    return HTTPSeeOther(request.route_url("admin_security"))
+
+
 @view_config(route_name="admin_security", renderer="procura:templates/auth/admin_security.pt", permission=ADMIN)
 def admin_security_view(request):
     form = make_form(request, settings_schema(), formid="security-settings",
@@ -77,10 +115,10 @@ def admin_security_view(request):
         try:
             data = form.validate(request.POST.items())
         except deform.ValidationFailure as exc:
-            return {"form": render_form(exc), "status": _status(request)}
+            return {"form": render_form(exc), "status": _status(request), "ldap": _ldap(request)}
         save(request, data)
         request.session.flash(request.localizer.translate(_("Security settings saved.")), "success")
         return HTTPSeeOther(request.route_url("admin_security"))
     values = security_settings(request)
     values["second_factor_methods"] = set(values["second_factor_methods"])
-    return {"form": render_form(form, values), "status": _status(request)}
+    return {"form": render_form(form, values), "status": _status(request), "ldap": _ldap(request)}

@@ -167,7 +167,7 @@ def _find_user(request, value):
     from procura.types.content import container_for
 
     catalog = container_for(request.app_root, "user").catalog
-    result = catalog["email"].eq(value.lower()).execute()
+    result = catalog["email"].eq(value.casefold()).execute()  # the index holds casefolded text
     container = container_for(request.app_root, "user")
     found = [container[container.docids[d]] for d in result.ids]
     found = [u for u in found if not u.deleted]
@@ -235,6 +235,7 @@ def password_reset_view(request):
         if problems:
             error = colander.Invalid(form.schema)
             error.add(colander.Invalid(form.schema["password"], policy_message(request, problems)), 1)
+            form.widget.handle_error(form, error)  # mark the field (as Form.validate does for its own errors)
             return {"invalid": False, "rules": rules,
                     "form": render_form(deform.ValidationFailure(form, form.cstruct, error))}
         user.set_password(data["password"])
