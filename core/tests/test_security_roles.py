@@ -170,3 +170,4 @@ def test_only_admins_manage_roles(admin, make_user, testapp, procura_db, procura
     anna.post("/role", {"name": "mine", "label": "Mine"}, status=403)
     anna.patch("/user/anna", {"roles": ["admin"]}, status=422)  # her own roles are read-only to her
     anna.get("/role/admin", status=404)  # roles are not even readable
+
