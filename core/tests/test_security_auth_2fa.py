@@ -456,6 +456,21 @@ def test_recovery_for_an_unknown_account_gives_the_same_answer_and_sends_nothing
         ("anna", True), ("nobody@example.com", False), ("nobody", False)]
 
 
+def test_recovery_mails_are_throttled_per_account(testapp, make_user, procura_db, smtp_server):
+    make_user("anna", email="anna@example.com")
+    first = request_reset(testapp, "anna")
+    smtp_server.wait_for(1)
+    again = request_reset(browser(testapp.app), "anna@example.com")
+    assert first == again  # the same neutral answer
+    import time
+
+    time.sleep(0.2)
+    assert len(smtp_server.messages) == 1  # no second mail within the minute
+    requested = events(procura_db, event="password_reset_requested")
+    assert [(e["login"], e["success"]) for e in requested] == [("anna", True), ("anna", False)]
+    assert "Too many" in requested[1]["detail"]
+
+
 def test_recovery_switched_off_by_the_admin(testapp, make_user, procura_db, smtp_server):
     make_user("anna", email="anna@example.com")
     form = testapp.get("/password/forgot").forms["forgot-form"]  # a form opened before the switch

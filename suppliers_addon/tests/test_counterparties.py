@@ -187,3 +187,14 @@ def test_a_user_cannot_move_themselves_to_a_counterparty(testapp, make_user, buy
     cp = testapp.post_json(f"{API}/counterparty", GOOD, headers=buyer, status=201).json["id"]
     refused = testapp.patch_json(f"{API}/user/ivan", {"counterparty": cp}, headers=ivan, status=422)
     assert "counterparty" in refused.json["errors"]
+
+
+def test_a_portal_user_signing_in_is_told_where_they_are(app, testapp, buyer, login):
+    ours = testapp.post_json(f"{API}/counterparty", GOOD, headers=buyer, status=201).json["id"]
+    create_test_user(app.registry, "petr", roles=["portal"], counterparty=ours, fullname="Петров Пётр")
+    login(testapp, "petr")
+    home = testapp.get("/?_LOCALE_=en", status=403)
+    assert "Петров Пётр, a portal user" in home.text
+    assert "Portal account" in home.text
+    ru = testapp.get("/?_LOCALE_=ru", status=403)
+    assert "пользователь портала" in ru.text

@@ -35,6 +35,15 @@ def forbidden(exc, request):
     request.response.status = 403
     from pyramid.renderers import render_to_response
 
+    user = request.identity
+    if user is not None and getattr(user, "kind", "staff") == "portal":
+        # portal users land here after signing in: say where they are instead of a bare refusal
+        return render_to_response("procura:templates/error.pt", {
+            "title": _("Portal account"),
+            "message": _("You are signed in as ${name}, a portal user. The staff pages of Procura are for "
+                         "employees; your organisation's pages are in the customer and supplier portal.",
+                         mapping={"name": user.display_name}),
+            "code": 403}, request=request, response=request.response)
     return render_to_response("procura:templates/error.pt", {
         "title": _("Access denied"), "message": _("You do not have permission to open this page."),
         "code": 403}, request=request, response=request.response)

@@ -187,7 +187,11 @@ def password_forgot_view(request):
         except deform.ValidationFailure as exc:
             return {"disabled": False, "form": render_form(exc), "sent": False}
         user = _find_user(request, data["login"])
-        if user is not None and user.active and user.email and user.auth_source == "local":
+        throttled = user is not None and not _reset_mail_allowed(user)
+        if throttled:
+            record_login_event(request, "password_reset_requested", user.login, success=False, method="email",
+                               detail=_("Too many reset requests: no mail sent"))
+        elif user is not None and user.active and user.email and user.auth_source == "local":
             minutes = int(rules["reset_link_minutes"])
             link = request.route_url("password_reset", token=reset_token(request, user, minutes))
             t = request.localizer.translate
@@ -205,6 +209,20 @@ def password_forgot_view(request):
         # the same answer whether or not the account exists: nobody learns which logins exist
         return {"disabled": False, "form": None, "sent": True}
     return {"disabled": False, "form": render_form(form), "sent": False}
+
+
+RESET_MAIL_GAP = dt.timedelta(minutes=1)  # at most one reset mail a minute per account ...
+RESET_MAILS_PER_HOUR = 5  # ... and five an hour: the form cannot be used to flood a mailbox
+
+
+def _reset_mail_allowed(user) -> bool:
+    """Whether another reset mail may go to ``user`` now; records the send when it may."""
+    now = dt.datetime.now(dt.UTC)
+    recent = [t for t in getattr(user, "reset_mails", ()) if now - t < dt.timedelta(hours=1)]
+    if (recent and now - recent[-1] < RESET_MAIL_GAP) or len(recent) >= RESET_MAILS_PER_HOUR:
+        return False
+    user.reset_mails = tuple(recent + [now])
+    return True
 
 
 class ResetSchema(CSRFSchema):
