@@ -185,23 +185,24 @@ def request_for(app, login="anna"):
     request = Request.blank("/")
     env = prepare(request=request, registry=app.registry)
     request.tm.begin()
-    request.session["userid"] = login
+    from procura.security import get_user
+
+    request.__dict__["_procura_identity"] = get_user(request.app_root, login)  # signed in as that user
     return request, env
 
 
 def test_bench_types(bench, monkeypatch):
     from procura.search import tasks
-    from procura.security import User
+    from procura.security import get_user
+    from procura.testing import create_test_user
     from procura.types.query import ListQuery, run_query
 
     app, db, info, figures = bench
-    tm = transaction.TransactionManager()
-    conn = db.open(tm)
-    users = conn.root()["procura"]["users"]
-    if "anna" not in users:
-        users.add("anna", User("anna"))
-        tm.commit()
+    conn = db.open(transaction.TransactionManager())
+    known = get_user(conn.root()["procura"], "anna") is not None
     conn.close()
+    if not known:
+        create_test_user(app.registry, "anna")
     monkeypatch.setattr(tasks.index_object, "apply_async", lambda args: None)  # no broker here
     rnd = random.Random(7)
     search = app.registry.procura_search
