@@ -198,3 +198,24 @@ def test_a_portal_user_signing_in_is_told_where_they_are(app, testapp, buyer, lo
     assert "Portal account" in home.text
     ru = testapp.get("/?_LOCALE_=ru", status=403)
     assert "пользователь портала" in ru.text
+
+
+def test_the_generic_pages_api_search_and_export_serve_counterparties(testapp, make_user, login, buyer):
+    """The first real addon type gets every generic channel of the type registry, no view code."""
+    created = testapp.post_json(f"{API}/counterparty", GOOD, headers=buyer, status=201).json
+    testapp.post_json(f"{API}/counterparty/{created['id']}/actions/approve", {}, headers=buyer)
+    login(testapp, "olga")
+    home = testapp.get("/?_LOCALE_=ru")
+    assert 'data-menu="type:counterparty"' in home.text and "Контрагенты" in home.text
+    listing = testapp.get("/t/counterparty?_LOCALE_=ru")
+    assert "Техснаб" in listing.text and "7707083893" in listing.text
+    board = testapp.get("/t/counterparty/kanban?_LOCALE_=ru")
+    assert "Одобрен" in board.text and "Техснаб" in board.text
+    detail = testapp.get(f"/t/counterparty/{created['id']}?_LOCALE_=ru")
+    assert "Банковские реквизиты" in detail.text and "30101810400000000225" in detail.text
+    csv = testapp.get("/t/counterparty/export.csv?delimiter=,").body.decode("utf-8-sig")
+    assert "7707083893" in csv and "Техснаб" in csv
+    hits = testapp.get(f"{API}/search", {"q": "техснаба"}, headers=buyer).json  # a Russian word form
+    assert any(h["id"] == created["id"] for h in hits["items"])
+    spec = testapp.get(f"{API}/openapi.json", headers=buyer).json
+    assert any("counterparty" in path for path in spec["paths"])
