@@ -58,6 +58,10 @@ setup(
         "openpyxl>=3.1",
         # TrueType fonts with Cyrillic (Noto Sans) for PDF printing; reportlab ships none.
         "pymupdf-fonts>=1.0.5",
+        # Business calendars: public holidays per country, maintained every year; for Russia the
+        # production calendar's holidays, days off in lieu and the government's yearly moves of
+        # days off with the Saturdays worked instead (weekend_workdays), see procura.calendars.
+        "holidays>=0.109",
         "setuptools<81",
     ],
     extras_require={

@@ -100,6 +100,7 @@ def build_config(settings: dict) -> Configurator:
     config.include("procura.views")
     config.include("procura.api")
     config.include("procura.security.views")
+    config.include("procura.notify.views")
     config.add_subscriber("procura.app.add_renderer_globals", BeforeRender)
     config.add_subscriber("procura.app.security_headers", NewResponse)
     for addon in enabled:

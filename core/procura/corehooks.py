@@ -41,9 +41,10 @@ DEMO_TEAMS = [
 @hookimpl
 def procura_register_types():
     from procura.calendars import BUSINESS_CALENDAR
+    from procura.notify.types import NOTIFY_TYPES
     from procura.security.principals import PRINCIPAL_TYPES
 
-    return [*PRINCIPAL_TYPES, BUSINESS_CALENDAR]
+    return [*PRINCIPAL_TYPES, BUSINESS_CALENDAR, *NOTIFY_TYPES]
 
 
 @hookimpl
@@ -66,9 +67,25 @@ def procura_menu_items(request):
         MenuItem("home", _("Home"), route="home", icon="bi-house", order=0),
         MenuItem("admin_security", _("Security settings"), route="admin_security", icon="bi-shield-check",
                  order=890, permission="procura.admin", section="admin"),
+        MenuItem("admin_notify", _("Notifications"), route="notify_admin", icon="bi-bell",
+                 order=895, permission="procura.admin", section="admin"),
         MenuItem("admin_status", _("System status"), route="admin_status", icon="bi-activity",
                  order=900, permission="procura.admin", section="admin"),
     ]
+
+
+@hookimpl
+def procura_record_actions(request, info, obj):
+    from procura.notify.views import record_actions
+
+    return record_actions(request, info, obj)  # follow / unfollow the record (notifications)
+
+
+@hookimpl
+def procura_record_panels(request, info, obj):
+    from procura.notify.views import record_panels
+
+    return record_panels(request, info, obj)  # who follows the record
 
 
 @hookimpl
@@ -128,3 +145,33 @@ def procura_periodic_tasks():
     return {"procura.heartbeat": {"task": "procura.heartbeat", "schedule": 30.0},
             # does something only with procura.ldap.sync_interval set, every that many minutes
             "procura.security.ldap_sync": {"task": "procura.security.ldap_sync", "schedule": 60.0}}
+
+
+# ---------------------------------------------------------------- scheduled jobs (procura.jobs.scheduled)
+# Separate implementations (``specname``) so that they sit beside the core's other ones of the same hooks.
+@hookimpl(specname="procura_register_types")
+def scheduled_job_types():
+    from procura.jobs.scheduled import SCHEDULED_TYPES
+
+    return list(SCHEDULED_TYPES)
+
+
+@hookimpl(specname="procura_job_types")
+def core_job_types():
+    from procura.jobs.scheduled import CORE_JOB_TYPES
+
+    return list(CORE_JOB_TYPES)
+
+
+@hookimpl(specname="procura_record_panels")
+def scheduled_job_panels(request, info, obj):
+    from procura.jobs.scheduled import runs_panel
+
+    return runs_panel(request, info, obj)
+
+
+@hookimpl(specname="procura_periodic_tasks")
+def scheduled_job_tick():
+    from procura.jobs.scheduled import TICK_SECONDS
+
+    return {"procura.scheduled.tick": {"task": "procura.scheduled.tick", "schedule": TICK_SECONDS}}

@@ -16,6 +16,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from pyramid.request import Request
 
     from procura.addons import EvolveStep
+    from procura.jobs.scheduled import JobType
+    from procura.notify.center import NotificationEvent
     from procura.security.auth import AuthMethod
     from procura.security.permissions import Permission
     from procura.security.roles import RoleDecl
@@ -172,6 +174,37 @@ def procura_periodic_tasks() -> "dict[str, dict]":
     """Fixed Celery beat entries of an addon: ``{name: {"task": ..., "schedule": seconds|crontab}}``.
 
     Names must be unique across addons. Schedules that admins edit at run time live in ZODB instead.
+    """
+
+
+@hookspec
+def procura_job_types() -> "list[JobType]":
+    """Kinds of scheduled job admins can create (the ``scheduled_job`` type's "Job type" choice).
+
+    Return :class:`procura.jobs.scheduled.JobType` items ``(name, title, run, description, params,
+    takes_saved_filter)``. ``run(request, job, params)`` does the work with a system request in a
+    transaction of its own and returns a dict or a text kept as the run's result; an exception fails
+    the run (its writes roll back, the error is recorded, other jobs go on). ``params`` is a Colander
+    mapping (or a callable ``params(request)`` returning one) that checks the job's JSON parameters
+    when an admin saves the job; ``run`` gets the deserialised values. With ``takes_saved_filter``
+    the job names a list filter (``<type>?<query>``) and ``params`` also carry ``input_type`` and
+    ``input_ids``: the ids of the records matching it when the run starts. Names are unique across
+    addons (prefix them with the addon's name); a name declared twice stops the scheduler.
+    """
+
+
+@hookspec
+def procura_notification_events() -> "list[NotificationEvent]":
+    """Events of the addon users can be notified of, besides the core's (created, changed,
+    status_changed, assigned, commented, mentioned).
+
+    Return :class:`procura.notify.center.NotificationEvent` items ``(name, title, description,
+    default_channels)``; name them ``<addon>.<what>`` (``contracts.expiring``). Each appears as a row
+    of the users' preferences matrix and of the administrator's role defaults, and may have
+    templates (``notification_template``). Raise one after a change with
+    ``procura.notify.center.notify_event(request, name, obj, text=..., recipients=...)``: it reaches
+    the record's followers plus ``recipients`` who may read it, after commit, through every channel
+    they keep on. A name declared twice stops start-up with a clear message.
     """
 
 

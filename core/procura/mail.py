@@ -45,11 +45,11 @@ def build_message(settings: dict, to: str | list[str], subject: str, text: str, 
     if references:
         msg["References"] = " ".join(references)
     msg["Auto-Submitted"] = "auto-generated"
-    for key, value in (headers or {}).items():
-        msg[key] = value
     msg.set_content(text)
     if html:
         msg.add_alternative(html, subtype="html")
+    for key, value in (headers or {}).items():  # after the content: set_content drops Content-* headers
+        msg[key] = value
     return msg
 
 

@@ -82,6 +82,8 @@ SETTINGS: list[Setting] = [
     Setting("procura.public_url", "",
             "The address users reach Procura at (e.g. `https://procura.example.ru`), for links in mail and "
             "messages sent by jobs. Empty: the address of the request, or `http://<host>:<port>`."),
+    Setting("procura.notify.poll_seconds", "30",
+            "How often, in seconds, an open page asks for the unread notifications count (the bell)."),
     Setting("procura.telegram.token", "", "Telegram bot token (from @BotFather); empty: no Telegram."),
     Setting("procura.telegram.api_url", "https://api.telegram.org",
             "Telegram Bot API address (a local Bot API server, or a fake in tests)."),

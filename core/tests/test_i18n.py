@@ -209,14 +209,15 @@ def visible_text(html: str) -> list[str]:
 # (RU, EN, SLA, JSON, ...), which a Russian business UI writes in Latin letters too.
 # Names that stay as they are in both languages (products, protocols, a folder name).
 NEUTRAL = {"Procura", "English", "Русский", "Telegram", "Active", "Directory", "OpenID", "Connect", "var", "outbox",
-           "Google", "Authenticator", "Yandex", "Key", "Bearer", "Authorization"}
+           "Google", "Authenticator", "Yandex", "Key", "Bearer", "Authorization", "cron"}
 
 
 def foreign_words(html: str, pattern: str, allowed=()) -> list[str]:
     allowed = NEUTRAL | set(allowed)
     words = []
     for text in visible_text(html):
-        text = re.sub(r"\$\{[^}]*\}|\?\w+=\S*", "", text)  # placeholders and link syntax shown as examples
+        # placeholders, link syntax and JSON shown as examples in help texts
+        text = re.sub(r"\$\{[^}]*\}|\S*\?\w+=\S*|\{[^}]*\}", "", text)
         words.extend(w for w in re.findall(pattern, text) if w not in allowed and not w.isupper())
     return words
 

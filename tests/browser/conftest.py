@@ -74,6 +74,7 @@ def live_server(tmp_path_factory):
     settings = make_settings(tmp, **{
         "procura.zodb_uri": f"file://{var}/Data.fs?blobstorage_dir={var}/blobs",
         "procura.default_locale": "en",
+        "procura.notify.poll_seconds": "1",  # the bell asks every second (test_notifications_bell)
     })
     db = open_db(settings["procura.zodb_uri"])
     app = make_app(settings, db=db)

@@ -11,7 +11,17 @@ import time
 
 import pytest
 import requests
-from proctools import cmdline, descendants, element_text, html_lang, run_cli, running, sign_in, wait_until
+from proctools import (
+    cmdline,
+    descendants,
+    element_text,
+    form_fields,
+    html_lang,
+    run_cli,
+    running,
+    sign_in,
+    wait_until,
+)
 from procura.corehooks import DEMO_USERS
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -84,6 +94,67 @@ def test_worker_with_beat_records_the_heartbeat(embedded):
         status = element_text(page.text, "worker-status")
         assert "last seen" in status, status
         assert "never seen" not in status
+
+
+def test_a_scheduled_job_created_in_the_ui_runs_on_its_schedule(embedded):
+    """An admin creates two jobs on the form; the beat's tick (every 30 s) finds them due and the
+    worker runs them; the jobs' pages show the runs. One of them fails (its parameters no longer fit
+    its job type): its error is recorded and the other job runs all the same. To keep the test
+    short, the jobs' next run is moved to now through the database (what the clock does at the next
+    minute) instead of waiting for it."""
+    embedded.serve.wait_log(r"beat: Starting", timeout=30)
+    with requests.Session() as s:
+        sign_in(s, embedded.base, "admin", ADMIN_PASSWORD)
+        urls = []
+        for label in ("Empty the trash", "Broken job"):
+            page = s.get(f"{embedded.base}/t/scheduled_job/new", params={"_LOCALE_": "en"}, timeout=30)
+            assert page.status_code == 200, page.text[:500]
+            fields = form_fields(page.text, "type-form-scheduled_job")
+            fields.update({"label": label, "job_type": "procura.purge_trash", "schedule": "0 4 * * *",
+                           "timezone": "", "enabled": "true", "params": '{"days": 30}', "saved_filter": "",
+                           "save": "save"})
+            created = s.post(f"{embedded.base}/t/scheduled_job/new", data=fields, timeout=30,
+                             allow_redirects=False)
+            assert created.status_code == 303, created.text[:2000]
+            urls.append(created.headers["Location"])
+        good, broken = urls
+        _make_due(embedded.var, good.rsplit("/", 1)[1], broken.rsplit("/", 1)[1])
+
+        def ran(url, outcome):
+            def check():
+                text = s.get(url, params={"_LOCALE_": "en"}, timeout=30).text
+                return text if f'data-outcome="{outcome}"' in text else None
+
+            return check
+
+        text = wait_until(ran(good, "ok"), 75, interval=1.0, message="the scheduled job's run in its history")
+        assert "purged&#34;: 0" in text or "purged&quot;: 0" in text or '"purged": 0' in text
+        text = wait_until(ran(broken, "failed"), 30, interval=1.0, message="the failed run in its history")
+        assert "Invalid" in text and "days" in text
+
+
+def _make_due(var, good_id, broken_id):
+    """Through the ZEO server of the running serve: both jobs are due now, and the broken one's
+    parameters no longer fit its job type (as after an addon changed its schema)."""
+    import datetime as dt
+
+    from procura.cli import zeo_uri
+    from procura.content import APP_KEY
+    from procura.db import open_db
+    from procura.jobs.scheduled import SCHEDULED_JOB
+    from procura.settings import resolve
+
+    db = open_db(zeo_uri(resolve({"procura.var_dir": str(var)})))
+    try:
+        with db.transaction(note="test: the jobs are due") as conn:
+            box = conn.root()[APP_KEY]["types"]["scheduled_job"]
+            box[broken_id].params = {"days": "many"}
+            for job_id in (broken_id, good_id):
+                job = box[job_id]
+                job.next_run = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+                box.index(job, SCHEDULED_JOB)
+    finally:
+        db.close()
 
 
 def test_apikey_cli_works_while_serve_runs(embedded):

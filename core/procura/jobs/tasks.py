@@ -6,6 +6,8 @@ import socket
 from datetime import UTC, datetime
 
 from procura.jobs import celery_app, transact
+from procura.jobs import scheduled as scheduled_jobs  # noqa: F401 - registers procura.scheduled.* jobs
+from procura.notify import tasks as notify_tasks  # noqa: F401 - registers procura.notify.dispatch
 from procura.search import tasks as search_tasks  # noqa: F401 - registers procura.search.* jobs
 from procura.security import tasks as security_tasks  # noqa: F401 - registers procura.security.* jobs
 

@@ -1,2 +1,2 @@
-"""Messages to people outside the web page: Telegram (``telegram``); the notification centre of
-the events issue builds on these channels."""
+"""Messages to people outside the web page: Telegram (``telegram``) and the notification centre
+(``center``: domain events -> in-app and email notifications; ``templates``, ``types``, ``views``)."""

@@ -144,6 +144,8 @@ class Grants:
                     candidate = "none"
                 if SCOPE_RANK.get(candidate, 0) > SCOPE_RANK[scope]:
                     scope = candidate
+        if info.personal and scope != "none":
+            scope = "own"  # personal records (notifications) are nobody else's business, admins' neither
         self._scopes[key] = scope
         return scope
 

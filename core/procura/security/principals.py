@@ -203,6 +203,9 @@ TEAM = TypeInfo(
         f.UserField("manager", _("Head"), indexed=True,
                     description=_("Department head: approves for the department, receives escalations.")),
         f.LinkSet("roles", _("Roles of every member"), target="role", indexed=True),
+        f.Link("calendar", _("Business calendar"), target="business_calendar", indexed=True,
+               description=_("Working days and hours for the team's deadlines (empty: the parent team's, "
+                             "else the default calendar).")),
         f.Email("email", _("Group mailbox")),
         f.Text("description", _("Description")),
     ],

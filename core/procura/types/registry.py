@@ -149,6 +149,8 @@ class TypeInfo:
     - ``derive(request, obj)``: called by the write path after the values are set and before the
       record is indexed, to keep derived values (totals, owners) in step.
     - ``operations``: :class:`Operation` commands on a record (UI and API).
+    - ``personal``: every record belongs to one user (notifications): whatever the roles say, a
+      user, administrators included, reaches only their own records (system work reaches all).
     - ``validate(request, obj, values)``: rules across fields (an INN of 12 digits needs no KPP);
       ``values`` are the record's values after the write (``obj`` is None on create); returns
       ``{field: message}`` for the fields in error, and the write stores nothing then.
@@ -181,6 +183,7 @@ class TypeInfo:
     derive: Callable[[Any, Any], None] | None = None
     operations: list[Operation] = field(default_factory=list)
     validate: Callable[[Any, Any, dict], dict | None] | None = None
+    personal: bool = False
     addon: str = ""  # set by the core from the registering plugin
 
     def __post_init__(self):
