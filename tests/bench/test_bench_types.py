@@ -300,7 +300,9 @@ def test_bench_types(bench, monkeypatch):
     if EXPORT_ROWS:
         export = export_proof(app, traced=False, target_rows=EXPORT_ROWS)
         traced = export_proof(app, traced=True, target_rows=EXPORT_ROWS)
+        small = export_proof(app, traced=True, target_rows=max(1, EXPORT_ROWS // 10))
         export["peak"], export["rows_held"] = traced["peak"], traced["rows_held"]
+        export["small_rows"], export["small_peak"] = small["rows"], small["peak"]
 
     gc.collect()
     say("")
@@ -319,8 +321,13 @@ def test_bench_types(bench, monkeypatch):
         f"rows/s, {export['bytes'] / 2**20:.1f} MB); first chunk after {export['first_s'] * 1000:.0f} ms; "
         f"peak traced memory while streaming {export['peak'] / 2**20:.1f} MB, holding the rows would take "
         f"{export['rows_held'] / 2**20:.0f} MB")
-    # The streaming proof: the rows are never all in memory.
-    assert export["peak"] < export["rows_held"] / 5, export
+    say(f"  CSV export of {export['small_rows']:,} rows (a tenth): peak traced memory "
+        f"{export['small_peak'] / 2**20:.1f} MB")
+    # The streaming proof: memory does not grow with the rows exported. Ten times the rows may cost
+    # at most a third of the rows' size more (the fixed part - the catalog query over the whole
+    # type, the connection cache - grows with the database, not with the export).
+    growth = export["peak"] - export["small_peak"]
+    assert growth < export["rows_held"] / 3, export
 
 
 def export_proof(app, traced: bool, target_rows: int):
@@ -337,7 +344,9 @@ def export_proof(app, traced: bool, target_rows: int):
     params = [("quantity", str(q)) for q in range(share)] if share < 1000 else []
     request = Request.blank("/t/gadget/export.csv?" + urlencode(params + [("sort", "-modified")]))
     env = prepare(request=request, registry=app.registry)
-    request.session["userid"] = "anna"
+    from procura.security import get_user
+
+    request.__dict__["_procura_identity"] = get_user(request.app_root, "anna")
     request.matchdict = {"type": "gadget", "format": "csv"}
     request.tm.begin()
     try:
