@@ -171,6 +171,35 @@ def bootstrap(db: ZODB.DB, addons: list[Addon], pm) -> list[str]:
     return []
 
 
+def run_in_transaction(db, fn: Callable, *, attempts: int = 5, note: str = ""):
+    """Run ``fn(connection, transaction_manager)`` and commit, in a transaction of its own on a fresh
+    connection, retrying ZODB write conflicts (``attempts`` times); returns ``fn``'s result. The one
+    retry loop of jobs (``procura.jobs.transact``) and system work (``in_own_transaction``)."""
+    from ZODB.POSException import ConflictError
+
+    for attempt in range(attempts):
+        tm = transaction.TransactionManager()
+        conn = db.open(tm)
+        try:
+            tm.begin()
+            result = fn(conn, tm)
+            if note:
+                tm.get().note(note)
+            tm.commit()
+            return result
+        except ConflictError:
+            tm.abort()
+            if attempt == attempts - 1:
+                raise
+            log.info("conflict in %s, retrying (%d)", note or fn, attempt + 1)
+        except BaseException:
+            tm.abort()
+            raise
+        finally:
+            conn.close()
+    return None
+
+
 def ensure_type_containers(app, pm) -> list[str]:
     """Containers and catalog indexes for every registered type (created when missing)."""
     from procura.types.content import ensure_containers

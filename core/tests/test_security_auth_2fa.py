@@ -271,6 +271,34 @@ def test_email_code_expires(testapp, make_user, procura_db, smtp_server, totp_cl
     assert not signed_in(testapp)
 
 
+def test_the_profile_confirmation_code_expires_and_allows_few_tries(testapp, make_user, procura_db, smtp_server,
+                                                                    totp_clock):
+    make_user("anna", email="anna@example.com")
+    submit_login(testapp, "anna")
+
+    def begin(count):
+        form_with_action(testapp.get("/profile/security"), "/profile/security/email-begin").submit()
+        return mail_code(smtp_server, count)[1]
+
+    def confirm(code):
+        form = form_with_action(testapp.get("/profile/security"), "/profile/security/email-confirm")
+        form["code"] = code
+        return flashes(form.submit().follow())
+
+    code = begin(1)
+    totp_clock.advance(11 * 60)  # codes live 10 minutes
+    assert "The code has expired. Send a new one." in confirm(code)
+    code = begin(2)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for _attempt in range(4):
+        assert "The code is not right." in confirm(wrong)
+    assert "Too many wrong codes. Send a new one." in confirm(wrong)
+    page = testapp.get("/profile/security")  # the code is gone: nothing left to confirm, even the right one
+    assert not [f for f in page.forms.values() if (f.action or "").endswith("/profile/security/email-confirm")]
+    assert "email" not in user_attr(procura_db, "anna", "second_factors")
+    assert "Codes by email are set up." in confirm(begin(3))
+
+
 # ---------------------------------------------------------------- code by Telegram
 
 

@@ -12,9 +12,7 @@ import logging
 import os
 from pathlib import Path
 
-import transaction
 from celery import Celery
-from ZODB.POSException import ConflictError
 
 from procura.settings import is_embedded_broker, redact_uri
 
@@ -111,27 +109,9 @@ def get_db():
 def transact(fn, attempts: int = 5, note: str = ""):
     """Run ``fn(app_root)`` in a transaction, retrying ZODB conflicts; returns its result."""
     from procura.content import APP_KEY
+    from procura.db import run_in_transaction
 
-    db = get_db()
-    for attempt in range(attempts):
-        tm = transaction.TransactionManager()
-        conn = db.open(tm)
-        try:
-            result = fn(conn.root()[APP_KEY])
-            if note:
-                tm.get().note(note)
-            tm.commit()
-            return result
-        except ConflictError:
-            tm.abort()
-            if attempt == attempts - 1:
-                raise
-            log.info("conflict in %s, retrying (%d)", note or fn, attempt + 1)
-        except BaseException:
-            tm.abort()
-            raise
-        finally:
-            conn.close()
+    return run_in_transaction(get_db(), lambda conn, tm: fn(conn.root()[APP_KEY]), attempts=attempts, note=note)
 
 
 # ---------------------------------------------------------------- jobs with a system request

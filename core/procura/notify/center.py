@@ -20,6 +20,7 @@ theirs with :func:`register_channel`. Addons declare further events with the hoo
 """
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import logging
 import uuid
@@ -106,7 +107,7 @@ class Message:
     extra: dict = field(default_factory=dict)
 
 
-class Channel:
+class Channel(abc.ABC):
     """A way to reach a user. Subclasses set ``name``/``title`` and implement :meth:`deliver`.
 
     ``deliver`` runs inside the dispatch job's transaction with a system ``request``; work outside
@@ -120,8 +121,9 @@ class Channel:
     def available(self, request, user) -> bool:
         return True
 
-    def deliver(self, request, message: Message) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def deliver(self, request, message: Message) -> None:
+        """Deliver ``message`` (record it in the database; external sends after commit)."""
 
 
 class InAppChannel(Channel):

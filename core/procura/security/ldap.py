@@ -24,9 +24,11 @@ import re
 import ssl
 from dataclasses import dataclass, field, replace
 
+from procura.security import principals
+
 log = logging.getLogger(__name__)
 
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # team and role short names (principals.NAME_RE)
+NAME_RE = re.compile(principals.NAME_RE)  # team and role short names
 # OpenLDAP people are inetOrgPerson; Active Directory people have objectCategory person (computers,
 # also of the class user, do not). An attribute a server does not know makes its part "undefined".
 DEFAULT_USER_FILTER = "(&(|(objectClass=inetOrgPerson)(objectCategory=person))(|(uid={login})(sAMAccountName={login})))"

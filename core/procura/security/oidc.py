@@ -39,13 +39,14 @@ import time
 from dataclasses import dataclass, field
 
 from procura.i18n import _
+from procura.security import principals
 
 log = logging.getLogger(__name__)
 
 METHOD = "oidc"  # the login_event method and the users' auth_source
 SESSION_KEY = "procura.oidc"
 PROVIDER_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-PRINCIPAL_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # role and team names (principals.NAME_RE)
+PRINCIPAL_NAME_RE = re.compile(principals.NAME_RE)  # role and team names
 PENDING_SECONDS = 900  # a sign-in must come back from the provider within this time
 CACHE_SECONDS = 3600  # discovery documents and key sets
 LEEWAY = 120  # seconds of clock difference accepted on exp/iat

@@ -36,7 +36,7 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _digest(salt: str, code: str) -> str:
+def code_digest(salt: str, code: str) -> str:
     return hashlib.sha256((salt + ":" + "".join(code.split()).upper()).encode()).hexdigest()
 
 
@@ -130,7 +130,7 @@ def send_code(request, challenge_id, challenge, user, method: str) -> None:
     """Send a fresh code by email or Telegram (replacing any earlier one of this challenge)."""
     rules = security_settings(request)
     code = f"{secrets.randbelow(10**6):06d}"
-    challenge = dict(challenge, method=method, digest=_digest(challenge["salt"], code), sent_at=now_utc(),
+    challenge = dict(challenge, method=method, digest=code_digest(challenge["salt"], code), sent_at=now_utc(),
                      code_expires=now_utc() + dt.timedelta(minutes=int(rules["code_minutes"])))
     _save(request, challenge_id, challenge)
     t = request.localizer.translate
@@ -157,7 +157,7 @@ def verify(request, challenge_id, challenge, user, method: str, code: str) -> bo
     elif method in ("email", "telegram"):
         ok = (challenge.get("method") == method and challenge.get("digest") is not None
               and challenge.get("code_expires") and challenge["code_expires"] > now_utc()
-              and hmac.compare_digest(challenge["digest"], _digest(challenge["salt"], code)))
+              and hmac.compare_digest(challenge["digest"], code_digest(challenge["salt"], code)))
     elif method == "recovery":
         ok = use_recovery_code(user, code)
     if ok:
@@ -237,7 +237,7 @@ def new_recovery_codes(user) -> list[str]:
              for _k in range(RECOVERY_CODES)]
     salt = getattr(user, "recovery_salt", None) or secrets.token_hex(8)
     user.recovery_salt = salt
-    user.recovery_codes = PersistentList(_digest(salt, c.replace("-", "")) for c in codes)
+    user.recovery_codes = PersistentList(code_digest(salt, c.replace("-", "")) for c in codes)
     return codes
 
 
@@ -245,7 +245,7 @@ def use_recovery_code(user, code: str) -> bool:
     salt = getattr(user, "recovery_salt", None)
     if not salt or not code:
         return False
-    digest = _digest(salt, code.replace("-", ""))
+    digest = code_digest(salt, code.replace("-", ""))
     for i, stored in enumerate(user.recovery_codes):
         if hmac.compare_digest(stored, digest):
             del user.recovery_codes[i]

@@ -18,7 +18,6 @@ import logging
 import transaction
 from pyramid.interfaces import IRequestExtensions
 from pyramid.request import Request, apply_request_extensions
-from ZODB.POSException import ConflictError
 
 log = logging.getLogger(__name__)
 
@@ -48,27 +47,10 @@ def system_request(registry, app_root, tm=None, *, login: str | None = None, loc
 def in_own_transaction(registry, fn, *, attempts: int = 5, note: str = "", login: str | None = None,
                        base: Request | None = None):
     """Run ``fn(system_request)`` and commit, in a transaction of its own; returns fn's result."""
-    db = registry._zodb_databases[""]
     from procura.content import APP_KEY
+    from procura.db import run_in_transaction
 
-    for attempt in range(attempts):
-        tm = transaction.TransactionManager()
-        conn = db.open(tm)
-        try:
-            tm.begin()
-            request = system_request(registry, conn.root()[APP_KEY], tm, login=login, base=base)
-            result = fn(request)
-            if note:
-                tm.get().note(note)
-            tm.commit()
-            return result
-        except ConflictError:
-            tm.abort()
-            if attempt == attempts - 1:
-                raise
-        except BaseException:
-            tm.abort()
-            raise
-        finally:
-            conn.close()
-    return None
+    def run(conn, tm):
+        return fn(system_request(registry, conn.root()[APP_KEY], tm, login=login, base=base))
+
+    return run_in_transaction(registry._zodb_databases[""], run, attempts=attempts, note=note)

@@ -131,7 +131,6 @@ def totp_confirm(request, user):
 
 
 def email_begin(request, user):
-    import hashlib
     import secrets
 
     from procura.mail import send_now
@@ -139,7 +138,12 @@ def email_begin(request, user):
     if not user.email:
         return _back(request, _("Add an email address to your profile first."), "warning")
     code = f"{secrets.randbelow(10**6):06d}"
-    request.session[PENDING_EMAIL] = hashlib.sha256((request.registry.procura_secret + code).encode()).hexdigest()
+    salt = secrets.token_hex(8)
+    minutes = int(security_settings(request)["code_minutes"])
+    # the same rules as sign-in codes: a lifetime and a number of tries
+    request.session[PENDING_EMAIL] = {
+        "salt": salt, "digest": twofactor.code_digest(salt, code), "attempts": 0,
+        "expires": (twofactor.now_utc() + dt.timedelta(minutes=minutes)).timestamp()}
     t = request.localizer.translate
     try:
         send_now(request.registry, user.email, t(_("Procura: confirm your email for sign-in codes")),
@@ -153,13 +157,18 @@ def email_begin(request, user):
 
 
 def email_confirm(request, user):
-    import hashlib
     import hmac
 
-    expected = request.session.get(PENDING_EMAIL)
-    code = "".join(request.POST.get("code", "").split())
-    got = hashlib.sha256((request.registry.procura_secret + code).encode()).hexdigest()
-    if not expected or not hmac.compare_digest(expected, got):
+    pending = request.session.get(PENDING_EMAIL)
+    if not isinstance(pending, dict) or pending["expires"] < twofactor.now_utc().timestamp():
+        request.session.pop(PENDING_EMAIL, None)
+        return _back(request, _("The code has expired. Send a new one."), "danger")
+    if not hmac.compare_digest(pending["digest"], twofactor.code_digest(pending["salt"], request.POST.get("code", ""))):
+        attempts = pending["attempts"] + 1
+        if attempts >= int(security_settings(request)["code_attempts"]):
+            request.session.pop(PENDING_EMAIL, None)
+            return _back(request, _("Too many wrong codes. Send a new one."), "danger")
+        request.session[PENDING_EMAIL] = dict(pending, attempts=attempts)
         return _back(request, _("The code is not right."), "danger")
     request.session.pop(PENDING_EMAIL, None)
     codes = twofactor.enable(request, user, "email")
